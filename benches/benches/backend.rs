@@ -1,0 +1,2 @@
+//! Backend benchmarks (filled in with the backend).
+fn main() {}

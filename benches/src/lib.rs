@@ -1,0 +1,1 @@
+//! Shared helpers for the teleport-rs benchmarks in `benches/`.

@@ -1,0 +1,1 @@
+//! Programs that embed the teleport-rs crates; see the `examples/` directory.

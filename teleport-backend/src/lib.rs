@@ -1,0 +1,1 @@
+//! Cluster-state storage: the [`Backend`] trait and its implementations.

@@ -1,0 +1,11 @@
+//! Shared foundations of teleport-rs: the resource model in the YAML shapes of the
+//! Teleport admin manual, the `teleport.yaml` configuration file, Go-style durations,
+//! label selectors and an injectable clock.
+//!
+//! Every other crate of the workspace depends on this one and on nothing above it.
+
+pub mod clock;
+pub mod duration;
+
+pub use clock::{Clock, FakeClock, SharedClock, SystemClock};
+pub use duration::{Duration, DurationError};
