@@ -5,7 +5,10 @@
 //! Every other crate of the workspace depends on this one and on nothing above it.
 
 pub mod clock;
+pub mod config;
 pub mod duration;
+pub mod labels;
+pub mod resource;
 
 pub use clock::{Clock, FakeClock, SharedClock, SystemClock};
 pub use duration::{Duration, DurationError};

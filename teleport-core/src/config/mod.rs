@@ -1,0 +1,1 @@
+//! teleport.yaml (filled in by the configuration work).

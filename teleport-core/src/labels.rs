@@ -1,0 +1,1 @@
+//! Label selectors (filled in by the resource work).

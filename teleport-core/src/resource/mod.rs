@@ -1,0 +1,1 @@
+//! Resources (filled in by the resource work).
