@@ -1,0 +1,200 @@
+//! The commented sample configuration that `teleport configure` prints, modelled on the
+//! manual's sample, with working values: it parses back, and a daemon started with it
+//! runs a single-node cluster (auth, proxy and node in one process).
+
+use super::values::Secret;
+
+/// The sample of `teleport configure` with a fresh random join token and no nodename
+/// (the host name is used).
+pub fn sample_config() -> String {
+    SampleConfig::new().render()
+}
+
+/// Values to put into the sample configuration.
+#[derive(Debug, Clone, Default)]
+#[non_exhaustive]
+pub struct SampleConfig {
+    /// `teleport.nodename`; left commented out (the host name is used) when `None`.
+    pub nodename: Option<String>,
+    /// `auth_service.cluster_name`; `main` when `None`.
+    pub cluster_name: Option<String>,
+    /// The static join token of `auth_token` and `auth_service.tokens`; random when `None`.
+    pub token: Option<Secret>,
+}
+
+impl SampleConfig {
+    /// A sample with the defaults above.
+    pub fn new() -> Self {
+        SampleConfig::default()
+    }
+
+    /// Sets `teleport.nodename`.
+    pub fn nodename(mut self, nodename: impl Into<String>) -> Self {
+        self.nodename = Some(nodename.into());
+        self
+    }
+
+    /// Sets `auth_service.cluster_name`.
+    pub fn cluster_name(mut self, cluster_name: impl Into<String>) -> Self {
+        self.cluster_name = Some(cluster_name.into());
+        self
+    }
+
+    /// Sets the static join token.
+    pub fn token(mut self, token: Secret) -> Self {
+        self.token = Some(token);
+        self
+    }
+
+    /// The commented YAML text.
+    pub fn render(&self) -> String {
+        let nodename = match &self.nodename {
+            Some(name) => format!("nodename: {}", quote(name)),
+            None => "# nodename: NODE_NAME".to_string(),
+        };
+        let cluster = quote(self.cluster_name.as_deref().unwrap_or("main"));
+        let token = match &self.token {
+            Some(secret) => secret.expose().to_string(),
+            None => uuid::Uuid::new_v4().simple().to_string(),
+        };
+        TEMPLATE
+            .replace("{nodename}", &nodename)
+            .replace("{cluster_name}", &cluster)
+            .replace("{auth_token}", &quote(&token))
+            .replace("{static_token}", &quote(&format!("proxy,node:{token}")))
+    }
+}
+
+/// A YAML double-quoted scalar of `s` (safe for any text, on one line).
+fn quote(s: &str) -> String {
+    let mut out = String::with_capacity(s.len() + 2);
+    out.push('"');
+    for c in s.chars() {
+        match c {
+            '"' => out.push_str("\\\""),
+            '\\' => out.push_str("\\\\"),
+            '\n' => out.push_str("\\n"),
+            '\t' => out.push_str("\\t"),
+            c if c.is_control() => out.push_str(&format!("\\u{:04x}", u32::from(c))),
+            c => out.push(c),
+        }
+    }
+    out.push('"');
+    out
+}
+
+const TEMPLATE: &str = r#"# Sample Teleport configuration file, written by `teleport configure`.
+# Creates a single proxy, auth and node server.
+#
+# Things to update:
+#  1. ca_pin: Obtain the CA pin hash for joining more nodes by running 'tctl status'
+#     on the auth server once Teleport is running.
+#  2. tokens: the static token below lets any process that knows it join as a proxy
+#     or a node. Remove it and use 'tctl nodes add' for short-lived tokens instead.
+#
+teleport:
+  # nodename allows to assign an alternative name this node can be reached by.
+  # by default it's equal to hostname
+  {nodename}
+  data_dir: /var/lib/teleport
+
+  # Invitation token used to join a cluster. it is not used on
+  # subsequent starts
+  auth_token: {auth_token}
+
+  # Optional CA pin of the auth server. This enables a more secure way of adding new
+  # nodes to a cluster. See "Adding Nodes to the Cluster" in the admin manual.
+  # ca_pin: "sha256:<64 hex digits printed by 'tctl status'>"
+
+  # List of auth servers in a cluster. you will have more than one auth server
+  # if you configure teleport auth to run in High Availability configuration.
+  # If adding a node located behind NAT, use the Proxy URL. e.g.
+  #  auth_servers:
+  #     - teleport-proxy.example.com:3080
+  auth_servers:
+    - 127.0.0.1:3025
+
+  # Logging configuration. Possible output values to disk via '/var/lib/teleport/teleport.log',
+  # 'stdout', 'stderr' and 'syslog'. Possible severity values are DEBUG, INFO (default),
+  # WARN and ERROR.
+  log:
+    output: stderr
+    severity: INFO
+
+  # Where the auth server keeps the cluster state: 'dir' keeps it under data_dir.
+  # For High Availability use 'etcd', 'dynamodb' or 'firestore' (see the manual's
+  # "Storage backends" section). audit_events_uri and audit_sessions_uri send the
+  # audit log and the session recordings elsewhere, e.g.
+  #    audit_events_uri: ['file:///var/lib/teleport/log', 'stdout://']
+  storage:
+    type: dir
+
+auth_service:
+  enabled: "yes"
+  # A cluster name is used as part of a signature in certificates
+  # generated by this CA.
+  # We strongly recommend explicitly set it to something meaningful as it
+  # becomes important when configuring trust between multiple clusters.
+  # IMPORTANT: if you change cluster_name, it will invalidate all generated
+  # certificates and keys (may need to wipe out /var/lib/teleport directory)
+  cluster_name: {cluster_name}
+
+  # IP and the port to bind to. Other Teleport nodes will be connecting to
+  # this port (AKA "Auth API" or "Cluster API") to validate client
+  # certificates
+  listen_addr: 0.0.0.0:3025
+
+  # Pre-defined tokens for adding new nodes to a cluster. Each token specifies
+  # the role a new node will be allowed to assume. The more secure way to
+  # add nodes is to use `tctl nodes add --ttl` command to generate auto-expiring
+  # tokens.
+  tokens:
+    - {static_token}
+
+  authentication:
+    # Default authentication type. possible values are 'local' and 'github' for OSS
+    #  and 'oidc' and 'saml' for Enterprise.
+    type: local
+    # second_factor can be off, on, optional, otp, u2f or webauthn
+    second_factor: otp
+
+  # How the CAs sign SSH certificates: ed25519 (default), rsa-sha2-512 or rsa-sha2-256.
+  # ca_signature_algo: "ed25519"
+
+ssh_service:
+  enabled: "yes"
+  listen_addr: 0.0.0.0:3022
+  # Static labels are simple key/value pairs:
+  labels:
+    env: example
+  # Dynamic labels AKA "commands": the command is an array of the executable and
+  # its arguments; period cannot be less than one minute.
+  commands:
+    - name: hostname
+      command: [hostname]
+      period: 1m0s
+    - name: arch
+      command: [uname, -m]
+      period: 1h0m0s
+
+proxy_service:
+  enabled: "yes"
+  listen_addr: 0.0.0.0:3023
+  web_listen_addr: 0.0.0.0:3080
+  # Set tunnel_listen_addr to the web_listen_addr to serve both on one port.
+  tunnel_listen_addr: 0.0.0.0:3024
+
+  # Expose a k8s listening port on the proxy if using Kubernetes
+  # kube_listen_addr: 0.0.0.0:3026
+
+  # The DNS name of the proxy HTTPS endpoint as accessible by cluster users.
+  # Defaults to the proxy's hostname if not specified. If running multiple
+  # proxies behind a load balancer, this name must point to the load balancer
+  # public_addr: teleport.example.com:3080
+
+  # TLS certificate for the HTTPS connection. Configuring these properly is
+  # critical for Teleport security. A self-signed pair is made when absent.
+  # https_keypairs:
+  #   - key_file: /var/lib/teleport/webproxy_key.pem
+  #     cert_file: /var/lib/teleport/webproxy_cert.pem
+"#;
