@@ -1,0 +1,176 @@
+//! `teleport start`: load the configuration, take the data directory, open the
+//! cluster-state storage and serve until a signal says stop.
+
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use anyhow::{bail, Context, Result};
+use teleport_backend::{spawn_expiry_sweeper, Backend, SledBackend, DEFAULT_SWEEP_PERIOD};
+use teleport_core::config::{FileConfig, StorageConfig};
+use teleport_core::SystemClock;
+use tracing::{info, warn};
+
+/// Where `teleport start` looks for its configuration when `--config` is not given.
+pub const DEFAULT_CONFIG_PATH: &str = "/etc/teleport.yaml";
+
+/// The command-line flags of `teleport start`; each one wins over the file.
+#[derive(Debug, Default, Clone)]
+pub struct StartFlags {
+    /// `-c/--config`: the configuration file.
+    pub config: Option<PathBuf>,
+    /// `-d/--debug`: log at DEBUG severity.
+    pub debug: bool,
+    /// `--data-dir`: overrides `teleport.data_dir`.
+    pub data_dir: Option<PathBuf>,
+    /// `--nodename`: overrides `teleport.nodename`.
+    pub nodename: Option<String>,
+    /// `--pid-file`: where to write the process id.
+    pub pid_file: Option<PathBuf>,
+}
+
+/// Loads the file named by `--config`, else `/etc/teleport.yaml` when it exists, else
+/// the defaults.
+fn load_config(flags: &StartFlags) -> Result<FileConfig> {
+    let path = match &flags.config {
+        Some(path) => path.clone(),
+        None if Path::new(DEFAULT_CONFIG_PATH).exists() => PathBuf::from(DEFAULT_CONFIG_PATH),
+        None => return Ok(FileConfig::default()),
+    };
+    Ok(FileConfig::from_path(&path)?)
+}
+
+/// Runs the daemon until SIGINT or SIGTERM.
+pub fn run(flags: StartFlags) -> Result<()> {
+    let mut config = load_config(&flags)?;
+    if let Some(dir) = &flags.data_dir {
+        config.teleport.data_dir = Some(dir.clone());
+    }
+    if let Some(name) = &flags.nodename {
+        config.teleport.nodename = Some(name.clone());
+    }
+    let severity = if flags.debug {
+        "DEBUG".to_string()
+    } else {
+        config.log_severity().to_string()
+    };
+    crate::init_logging(&severity);
+
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .context("cannot start the async runtime")?;
+    runtime.block_on(serve(config, flags))
+}
+
+/// Opens the cluster-state storage the configuration names. The storage holds the data
+/// directory's lock, so it is opened before anything in the directory is written.
+fn open_storage(config: &FileConfig, data_dir: &Path) -> Result<Arc<dyn Backend>> {
+    match config.storage() {
+        StorageConfig::Dir(dir) => {
+            let path = dir.path_or(data_dir);
+            let backend: Arc<dyn Backend> = Arc::new(
+                SledBackend::open(&path, Arc::new(SystemClock))
+                    .with_context(|| format!("cannot open storage at {}", path.display()))?,
+            );
+            // The sweeper holds a weak reference: it ends when the backend is dropped.
+            spawn_expiry_sweeper(&backend, DEFAULT_SWEEP_PERIOD);
+            Ok(backend)
+        }
+        other => bail!(
+            "storage type {} is not built into this release yet; use `type: dir`",
+            other.type_name()
+        ),
+    }
+}
+
+async fn serve(config: FileConfig, flags: StartFlags) -> Result<()> {
+    let data_dir = config.data_dir();
+    create_private_dir(&data_dir)?;
+    let backend = open_storage(&config, &data_dir)?;
+    let host_uuid = host_uuid(&data_dir)?;
+    let pid_file = flags.pid_file.clone();
+    if let Some(path) = &pid_file {
+        std::fs::write(path, format!("{}\n", std::process::id()))
+            .with_context(|| format!("cannot write pid file {}", path.display()))?;
+    }
+    info!(
+        host_uuid = %host_uuid,
+        nodename = %config.nodename(),
+        data_dir = %data_dir.display(),
+        pid = std::process::id(),
+        "Teleport process started"
+    );
+
+    let stop = wait_for_stop_signal().await;
+    info!(signal = stop, "shutting down");
+    if let Err(err) = backend.close().await {
+        warn!(error = %err, "closing the storage failed");
+    }
+    if let Some(path) = &pid_file {
+        let _ = std::fs::remove_file(path);
+    }
+    info!("Teleport process stopped");
+    Ok(())
+}
+
+async fn wait_for_stop_signal() -> &'static str {
+    use tokio::signal::unix::{signal, SignalKind};
+    let (Ok(mut term), Ok(mut int)) = (
+        signal(SignalKind::terminate()),
+        signal(SignalKind::interrupt()),
+    ) else {
+        // Without signal handlers the process still stops on the default action.
+        std::future::pending::<()>().await;
+        return "none";
+    };
+    tokio::select! {
+        _ = term.recv() => "SIGTERM",
+        _ = int.recv() => "SIGINT",
+    }
+}
+
+/// Creates `dir` (and its parents) readable by its owner only, as the data directory
+/// holds keys and the cluster state.
+fn create_private_dir(dir: &Path) -> Result<()> {
+    use std::os::unix::fs::DirBuilderExt;
+    std::fs::DirBuilder::new()
+        .recursive(true)
+        .mode(0o700)
+        .create(dir)
+        .with_context(|| format!("cannot create data directory {}", dir.display()))
+}
+
+/// Reads `data_dir/host_uuid`, creating it on first start.
+fn host_uuid(data_dir: &Path) -> Result<String> {
+    let path = data_dir.join("host_uuid");
+    match std::fs::read_to_string(&path) {
+        Ok(text) => {
+            let id = text.trim();
+            uuid::Uuid::parse_str(id)
+                .with_context(|| format!("{} does not hold a UUID: {id:?}", path.display()))?;
+            Ok(id.to_string())
+        }
+        Err(err) if err.kind() == std::io::ErrorKind::NotFound => {
+            let id = uuid::Uuid::new_v4().to_string();
+            write_private_file(&path, format!("{id}\n").as_bytes())?;
+            Ok(id)
+        }
+        Err(err) => Err(err).with_context(|| format!("cannot read {}", path.display())),
+    }
+}
+
+fn write_private_file(path: &Path, bytes: &[u8]) -> Result<()> {
+    use std::io::Write;
+    use std::os::unix::fs::OpenOptionsExt;
+    let tmp = path.with_extension("tmp");
+    let mut file = std::fs::OpenOptions::new()
+        .write(true)
+        .create(true)
+        .truncate(true)
+        .mode(0o600)
+        .open(&tmp)
+        .with_context(|| format!("cannot write {}", tmp.display()))?;
+    file.write_all(bytes)?;
+    file.sync_all()?;
+    std::fs::rename(&tmp, path).with_context(|| format!("cannot write {}", path.display()))
+}
