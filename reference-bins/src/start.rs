@@ -101,6 +101,23 @@ async fn serve(config: FileConfig, flags: StartFlags) -> Result<()> {
         "Teleport process started"
     );
 
+    let enabled: Vec<&str> = [
+        (config.auth_enabled(), "auth_service"),
+        (config.ssh_enabled(), "ssh_service"),
+        (config.proxy_enabled(), "proxy_service"),
+    ]
+    .into_iter()
+    .filter_map(|(on, name)| on.then_some(name))
+    .collect();
+    if !enabled.is_empty() {
+        // Said plainly so an operator does not mistake this build for a working cluster.
+        warn!(
+            services = %enabled.join(", "),
+            "these services are enabled in the configuration but not part of this build \
+             yet; the process holds the cluster state only"
+        );
+    }
+
     let stop = wait_for_stop_signal().await;
     info!(signal = stop, "shutting down");
     if let Err(err) = backend.close().await {
