@@ -1,4 +1,8 @@
-//! Audit log sinks (`AuditSink`) and session recordings (`SessionRecorder`).
-//!
-//! The crate is part of the workspace from the start so the dependency graph of
-//! DESIGN.md holds; its traits and file formats are built by the audit issue.
+//! The audit trail: typed audit events, the audit sinks that keep and search them, and
+//! the session recordings that session recorders write and playback reads.
+
+pub mod event;
+pub mod recording;
+pub mod sink;
+
+pub use event::{AuditEvent, CommonFields, EventPayload};

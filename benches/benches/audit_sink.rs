@@ -1,0 +1,2 @@
+//! audit_sink benchmarks (being written).
+fn main() {}

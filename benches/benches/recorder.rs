@@ -1,0 +1,2 @@
+//! recorder benchmarks (being written).
+fn main() {}

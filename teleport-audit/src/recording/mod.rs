@@ -1,0 +1,1 @@
+//! Session recordings (filled in by the recording work).

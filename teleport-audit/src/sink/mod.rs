@@ -1,0 +1,1 @@
+//! Audit sinks (filled in by the sink work).
