@@ -5,6 +5,7 @@ use std::io::IsTerminal;
 
 use tracing_subscriber::EnvFilter;
 
+pub mod play;
 pub mod start;
 
 /// The release of teleport-rs these binaries belong to.

@@ -5,6 +5,7 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use anyhow::{bail, Context, Result};
+use teleport_audit::sink::sink_from_uris;
 use teleport_backend::{spawn_expiry_sweeper, Backend, SledBackend, DEFAULT_SWEEP_PERIOD};
 use teleport_core::config::{FileConfig, StorageConfig};
 use teleport_core::SystemClock;
@@ -88,6 +89,20 @@ async fn serve(config: FileConfig, flags: StartFlags) -> Result<()> {
     create_private_dir(&data_dir)?;
     let backend = open_storage(&config, &data_dir)?;
     let host_uuid = host_uuid(&data_dir)?;
+    // The auth service keeps the audit log; opening it now refuses an audit_events_uri
+    // this build cannot serve before the process claims to have started.
+    let audit = if config.auth_enabled() {
+        let uris = config.audit_events_uri().to_vec();
+        let dir = data_dir.clone();
+        let sink =
+            tokio::task::spawn_blocking(move || sink_from_uris(&uris, &dir, Arc::new(SystemClock)))
+                .await
+                .context("opening the audit log panicked")?
+                .context("cannot open the audit log (teleport.storage.audit_events_uri)")?;
+        Some(sink)
+    } else {
+        None
+    };
     let pid_file = flags.pid_file.clone();
     if let Some(path) = &pid_file {
         std::fs::write(path, format!("{}\n", std::process::id()))
@@ -120,6 +135,11 @@ async fn serve(config: FileConfig, flags: StartFlags) -> Result<()> {
 
     let stop = wait_for_stop_signal().await;
     info!(signal = stop, "shutting down");
+    if let Some(audit) = &audit {
+        if let Err(err) = audit.close().await {
+            warn!(error = %err, "closing the audit log failed");
+        }
+    }
     if let Err(err) = backend.close().await {
         warn!(error = %err, "closing the storage failed");
     }

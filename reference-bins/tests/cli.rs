@@ -208,3 +208,194 @@ fn start_refuses_a_bad_config_with_its_location() {
     assert!(err.contains(&format!("{}:2:", config.display())), "{err}");
     assert!(err.contains("auth_service.enabled"), "{err}");
 }
+
+/// Records a small session under `data_dir` the way a node will, and returns its id.
+fn record_session(data_dir: &Path, format: teleport_audit::recording::Format) -> String {
+    use teleport_audit::recording::{FileRecorder, RecordingMetadata, SessionRecorder};
+    let sid = uuid::Uuid::new_v4().to_string();
+    let dir = data_dir.join("log/sessions/default");
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    runtime.block_on(async {
+        let recorder = FileRecorder::new(&dir, format);
+        let mut recording = recorder
+            .open(RecordingMetadata {
+                sid: sid.clone(),
+                user: "joe".into(),
+                login: "root".into(),
+                ..RecordingMetadata::default()
+            })
+            .await
+            .unwrap();
+        recording
+            .write_output(Duration::from_millis(0), b"$ uname\r\n")
+            .await
+            .unwrap();
+        recording
+            .write_output(Duration::from_millis(1600), b"Linux\r\n")
+            .await
+            .unwrap();
+        recording
+            .resize(Duration::from_millis(1700), 120, 40)
+            .await
+            .unwrap();
+        recording
+            .write_output(Duration::from_millis(3200), b"$ exit\r\n")
+            .await
+            .unwrap();
+        recording.close().await.unwrap();
+    });
+    sid
+}
+
+#[test]
+fn tsh_play_local_replays_a_recording_by_session_id_and_by_path() {
+    use teleport_audit::recording::Format;
+    let dir = tempfile::tempdir().unwrap();
+    for format in [Format::Plain, Format::Gzip] {
+        let sid = record_session(dir.path(), format);
+        let data_dir = dir.path().to_str().unwrap();
+
+        // Real-time pauses are 1.6 s each; at 16x the replay takes about 0.2 s.
+        let started = Instant::now();
+        let out = run(
+            TSH,
+            &[
+                "play",
+                "--local",
+                &sid,
+                "--data-dir",
+                data_dir,
+                "--speed",
+                "16",
+            ],
+        );
+        assert!(out.status.success(), "{}", stderr(&out));
+        assert_eq!(stdout(&out), "$ uname\r\nLinux\r\n$ exit\r\n");
+        assert!(started.elapsed() >= Duration::from_millis(200));
+
+        let out = run(
+            TSH,
+            &[
+                "play",
+                "--local",
+                &sid,
+                "--data-dir",
+                data_dir,
+                "--format",
+                "text",
+            ],
+        );
+        assert_eq!(stdout(&out), "$ uname\r\nLinux\r\n$ exit\r\n");
+
+        let events_file = dir
+            .path()
+            .join("log/sessions/default")
+            .join(format!("{sid}{}", format.events_suffix()));
+        let out = run(
+            TSH,
+            &[
+                "play",
+                "--local",
+                events_file.to_str().unwrap(),
+                "--format",
+                "json",
+            ],
+        );
+        assert!(out.status.success(), "{}", stderr(&out));
+        let events: Vec<serde_json::Value> = stdout(&out)
+            .lines()
+            .map(|line| serde_json::from_str(line).unwrap())
+            .collect();
+        let kinds: Vec<&str> = events
+            .iter()
+            .map(|e| e["event"].as_str().unwrap())
+            .collect();
+        assert_eq!(
+            kinds,
+            ["session.start", "print", "print", "resize", "print"]
+        );
+        assert_eq!(events[0]["sid"], sid.as_str());
+        assert_eq!(events[3]["size"], "120:40");
+    }
+}
+
+#[test]
+fn tsh_play_refuses_bad_speed_unknown_session_and_path_like_ids() {
+    let dir = tempfile::tempdir().unwrap();
+    let sid = record_session(dir.path(), teleport_audit::recording::Format::Plain);
+    let data_dir = dir.path().to_str().unwrap();
+    let out = run(
+        TSH,
+        &[
+            "play",
+            "--local",
+            &sid,
+            "--data-dir",
+            data_dir,
+            "--speed",
+            "32",
+        ],
+    );
+    assert_eq!(out.status.code(), Some(1));
+    assert!(stderr(&out).contains("32"), "{}", stderr(&out));
+
+    let missing = uuid::Uuid::new_v4().to_string();
+    let out = run(TSH, &["play", "--local", &missing, "--data-dir", data_dir]);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(stderr(&out).contains(&missing), "{}", stderr(&out));
+
+    let out = run(
+        TSH,
+        &[
+            "play",
+            "--local",
+            "../../etc/passwd",
+            "--data-dir",
+            data_dir,
+        ],
+    );
+    assert_eq!(out.status.code(), Some(1));
+    assert!(stderr(&out).contains("neither a recording file nor a session id"));
+}
+
+#[test]
+fn start_refuses_an_audit_backend_this_build_lacks_and_names_the_uri() {
+    let dir = tempfile::tempdir().unwrap();
+    let config = dir.path().join("teleport.yaml");
+    std::fs::write(
+        &config,
+        format!(
+            "teleport:\n  data_dir: {}\n  storage:\n    type: dir\n    audit_events_uri: ['dynamodb://events_table', 'stdout://']\n",
+            dir.path().join("data").display()
+        ),
+    )
+    .unwrap();
+    let out = run(TELEPORT, &["start", "--config", config.to_str().unwrap()]);
+    assert_eq!(out.status.code(), Some(1));
+    let err = stderr(&out);
+    assert!(err.contains("dynamodb://events_table"), "{err}");
+    assert!(!err.contains("Teleport process started"), "{err}");
+}
+
+#[test]
+fn start_keeps_the_audit_log_under_data_dir_log() {
+    use std::os::unix::fs::PermissionsExt;
+    let dir = tempfile::tempdir().unwrap();
+    let data_dir = dir.path().join("data");
+    let config = dir.path().join("teleport.yaml");
+    std::fs::write(
+        &config,
+        format!("teleport:\n  data_dir: {}\n", data_dir.display()),
+    )
+    .unwrap();
+    let (_daemon, mut log) = start_daemon(&config);
+    wait_for_line(&mut log, "Teleport process started");
+    let mode = std::fs::metadata(data_dir.join("log"))
+        .unwrap()
+        .permissions()
+        .mode();
+    assert_eq!(mode & 0o777, 0o750);
+}

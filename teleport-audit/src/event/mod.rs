@@ -1,15 +1,56 @@
 //! Typed audit events with Teleport's field names and codes, each serialized as one flat
 //! JSON object: the common fields (`ei`, `event`, `uid`, `code`, `time`,
 //! `cluster_name`) beside the fields of its type.
+//!
+//! The types, by family: a session's life ([`SessionStart`], [`SessionJoin`],
+//! [`Resize`], [`SessionLeave`], [`SessionEnd`], [`SessionData`], [`SessionUpload`],
+//! [`SessionReject`], and the recording's [`Print`] lines); what users do on a node
+//! ([`Exec`], [`Scp`], [`Subsystem`], [`PortForward`], [`X11Forward`],
+//! [`ClientDisconnect`]); proving identity ([`AuthAttempt`], [`UserLogin`],
+//! [`CertificateCreate`], [`InstanceJoin`]); and administrators' changes ([`UserChange`],
+//! [`ResourceChange`], [`JoinTokenCreate`], [`UserPasswordChange`]).
+//! [`EventPayload::EVENT_TYPES`] lists every type's name, and [`EventPayload`] each
+//! type's code.
+//!
+//! Compatibility with Teleport's readers: fields that Teleport types as strings are
+//! strings here (`exitCode` is `"0"`); times are RFC 3339 in UTC ending in `Z`. Reading
+//! is lenient where older writers or the manual differ (`"exitCode": 0`,
+//! `"success": "false"`, `"participants": null`); writing is not. An event of a type
+//! this build does not know reads as [`EventPayload::Unknown`] and writes back with the
+//! same fields.
 
+mod admin;
+mod exec;
 mod fields;
+mod login;
+mod payload;
+mod session;
+mod wire;
+
+#[cfg(test)]
+mod golden_tests;
+#[cfg(test)]
+mod samples;
+#[cfg(test)]
+mod tests;
 
 use serde::{Deserialize, Serialize};
 use time::OffsetDateTime;
 
 use teleport_core::Clock;
 
-pub use fields::{ConnectionMetadata, ServerMetadata, SessionMetadata, UserMetadata};
+pub use admin::{mask_token, JoinTokenCreate, ResourceChange, UserChange, UserPasswordChange};
+pub use exec::{ClientDisconnect, Exec, PortForward, Scp, ScpAction, Subsystem, X11Forward};
+pub use fields::{
+    CommandMetadata, ConnectionMetadata, ResourceMetadata, ServerMetadata, SessionMetadata, Status,
+    UserMetadata,
+};
+pub use login::{AuthAttempt, CertificateCreate, CertificateIdentity, InstanceJoin, UserLogin};
+pub use payload::{EventPayload, UnknownEvent, UNKNOWN_EVENT_TYPE};
+pub use session::{
+    Print, Resize, SessionData, SessionEnd, SessionJoin, SessionLeave, SessionReject, SessionStart,
+    SessionUpload,
+};
 
 /// The fields every audit event carries, whatever its type.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -18,12 +59,17 @@ pub struct CommonFields {
     #[serde(default)]
     pub ei: u64,
     /// A unique id, so that copies of one event can be told apart from two events (`uid`).
+    /// [`AuditEvent::new`] always sets one; recording lines such as `print` may leave it
+    /// empty (Teleport omits it there), but it is always written and must be present to
+    /// read.
     pub uid: String,
     /// The event code such as `T2000I` (`code`): the last letter is I (info), W (warning)
-    /// or E (error).
+    /// or E (error). Empty, and then not written, for `print`, which has none.
+    #[serde(default, skip_serializing_if = "String::is_empty")]
     pub code: String,
-    /// When the event happened, RFC 3339 in UTC (`time`).
-    #[serde(with = "time::serde::rfc3339")]
+    /// When the event happened (`time`): always written as RFC 3339 in UTC with `Z`, and
+    /// converted to UTC when read with another offset.
+    #[serde(with = "wire::utc")]
     pub time: OffsetDateTime,
     /// The cluster the event belongs to (`cluster_name`).
     #[serde(default, skip_serializing_if = "String::is_empty")]
@@ -57,9 +103,16 @@ impl AuditEvent {
         }
     }
 
-    /// The event's type as written in `event`, such as `session.start`.
+    /// The event's type as written in `event`, such as `session.start`;
+    /// [`UNKNOWN_EVENT_TYPE`] for a type this build does not know (see
+    /// [`AuditEvent::event_name`]).
     pub fn event_type(&self) -> &'static str {
         self.payload.event_type()
+    }
+
+    /// The event's type as written in `event`, for types this build does not know too.
+    pub fn event_name(&self) -> &str {
+        self.payload.event_name()
     }
 
     /// When the event happened.
@@ -73,54 +126,8 @@ impl AuditEvent {
     }
 }
 
-/// `session.start` (T2000I): an interactive session began.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
-pub struct SessionStart {
-    /// Who started it.
-    #[serde(flatten)]
-    pub user: UserMetadata,
-    /// On which node.
-    #[serde(flatten)]
-    pub server: ServerMetadata,
-    /// Over which connection.
-    #[serde(flatten)]
-    pub connection: ConnectionMetadata,
-    /// Which session.
-    #[serde(flatten)]
-    pub session: SessionMetadata,
-    /// The terminal size as `cols:rows` (`size`).
-    #[serde(default, skip_serializing_if = "String::is_empty")]
-    pub size: String,
-}
-
-/// The type of an audit event and the fields of that type; `event` in JSON.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(tag = "event")]
-#[non_exhaustive]
-pub enum EventPayload {
-    /// `session.start` (T2000I).
-    #[serde(rename = "session.start")]
-    SessionStart(SessionStart),
-}
-
-impl EventPayload {
-    /// The event's type as written in `event`.
-    pub fn event_type(&self) -> &'static str {
-        match self {
-            EventPayload::SessionStart(_) => "session.start",
-        }
-    }
-
-    /// The event code this payload calls for.
-    pub fn code(&self) -> &'static str {
-        match self {
-            EventPayload::SessionStart(_) => "T2000I",
-        }
-    }
-}
-
 #[cfg(test)]
-mod tests {
+mod envelope_tests {
     use super::*;
 
     #[test]

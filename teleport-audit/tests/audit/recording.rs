@@ -1,1 +1,13 @@
-//! Session recording scenarios.
+//! Session recording scenarios: a session recorded to files (plain and gzip) reads back
+//! byte for byte, replays with scaled delays, survives a recorder killed mid-write, and
+//! keeps memory bounded however long it runs.
+
+mod child;
+mod concurrent;
+mod damaged;
+mod files;
+mod killed;
+mod memory;
+mod playback;
+mod roundtrip;
+mod support;
