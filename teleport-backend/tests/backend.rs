@@ -8,8 +8,6 @@
 // A test binary: a failed step is a failed test, helpers and children included.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
-#[path = "backend/child.rs"]
-mod child;
 #[path = "backend/conformance.rs"]
 mod conformance;
 #[path = "backend/durability.rs"]

@@ -2,7 +2,6 @@
 //! byte for byte, replays with scaled delays, survives a recorder killed mid-write, and
 //! keeps memory bounded however long it runs.
 
-mod child;
 mod concurrent;
 mod damaged;
 mod files;

@@ -7,7 +7,7 @@ use std::sync::Arc;
 use teleport_backend::{Backend, Item, KeyRange, SledBackend, NO_LIMIT};
 use teleport_core::SystemClock;
 
-use crate::child;
+use teleport_testkit::child;
 
 const WRITER_DIR: &str = "TELEPORT_BACKEND_TEST_WRITER_DIR";
 const TEST: &str = "durability::acknowledged_sled_writes_survive_sigkill";

@@ -8,7 +8,7 @@ use std::sync::Arc;
 use teleport_backend::{Backend, BackendError, Item, SledBackend};
 use teleport_core::SystemClock;
 
-use crate::child;
+use teleport_testkit::child;
 
 const HOLDER_DIR: &str = "TELEPORT_BACKEND_TEST_HOLDER_DIR";
 

@@ -9,8 +9,8 @@ use teleport_audit::recording::{
     FileRecorder, Format, RecordedItem, RecordingReader, SessionRecorder,
 };
 
-use super::child;
 use super::support::{meta, noise};
+use teleport_testkit::child;
 
 const CHILD_DIR: &str = "TELEPORT_AUDIT_TEST_RECORDING_KILLED_DIR";
 const TEST: &str =

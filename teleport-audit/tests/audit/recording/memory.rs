@@ -10,8 +10,8 @@ use teleport_audit::recording::{
     FileRecorder, Format, FrameKind, PlaybackOptions, Player, RecordingReader, SessionRecorder,
 };
 
-use super::child;
 use super::support::meta;
+use teleport_testkit::child;
 
 const CHILD_DIR: &str = "TELEPORT_AUDIT_TEST_RECORDING_MEMORY_DIR";
 const TEST: &str = "audit::recording::memory::recording_a_large_session_keeps_memory_bounded";

@@ -2,16 +2,16 @@
 //! line is set aside on the next open instead of breaking the log.
 
 use std::collections::BTreeMap;
-use std::io::{BufRead, BufReader, Write};
+use std::io::Write;
 use std::path::Path;
-use std::process::{Command, Stdio};
-use std::sync::{mpsc, Arc};
+use std::sync::Arc;
 use std::time::Duration;
 
 use teleport_audit::event::{ServerMetadata, SessionStart};
 use teleport_audit::sink::{AuditSink, FileSink, SearchQuery};
 use teleport_audit::{AuditEvent, EventPayload};
 use teleport_core::SystemClock;
+use teleport_testkit::child;
 use time::macros::datetime;
 use time::OffsetDateTime;
 
@@ -24,8 +24,6 @@ const TEST: &str =
 const ACKS: usize = 600;
 /// Concurrent emitting tasks in the child, so that batches hold several events.
 const EMITTERS: usize = 8;
-/// How long the parent waits for a line from the child.
-const LINE_TIMEOUT: Duration = Duration::from_secs(60);
 
 #[test]
 fn acknowledged_events_survive_sigkill_and_no_torn_line_remains() {
@@ -34,36 +32,8 @@ fn acknowledged_events_survive_sigkill_and_no_torn_line_remains() {
         return;
     }
     let dir = tempfile::tempdir().unwrap();
-    let mut child = Command::new(std::env::current_exe().unwrap())
-        .args(["--exact", TEST, "--nocapture", "--test-threads=1"])
-        .env(EMITTER_DIR, dir.path())
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::inherit())
-        .spawn()
-        .unwrap();
-    let (tx, acks) = mpsc::channel();
-    let stdout = BufReader::new(child.stdout.take().unwrap());
-    std::thread::spawn(move || {
-        for line in stdout.lines().map_while(Result::ok) {
-            // libtest may print the test's name on the same line, so look anywhere.
-            if let Some(at) = line.find("@ack ") {
-                if tx.send(line[at + 5..].trim().to_string()).is_err() {
-                    return;
-                }
-            }
-        }
-    });
-    let mut acked = Vec::with_capacity(ACKS);
-    while acked.len() < ACKS {
-        match acks.recv_timeout(LINE_TIMEOUT) {
-            Ok(uid) => acked.push(uid),
-            Err(e) => panic!(
-                "the emitter stopped acknowledging after {} events: {e}",
-                acked.len()
-            ),
-        }
-    }
+    let (mut child, out) = child::spawn(TEST, EMITTER_DIR, dir.path());
+    let acked: Vec<String> = (0..ACKS).map(|_| out.wait_for("@ack ")).collect();
     child.kill().unwrap(); // SIGKILL: no destructor, no final write or sync.
     let status = child.wait().unwrap();
     assert!(

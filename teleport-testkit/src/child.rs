@@ -1,4 +1,8 @@
-//! Running this test binary again as a child process that runs one test.
+//! Running the current test binary again as a child process that runs one test: how
+//! crash tests kill a writer (SIGKILL) mid-stream and then check what it acknowledged.
+//!
+//! The child test checks for `var`, does its work, prints marker lines such as
+//! `@ack 17` on stdout, and the parent reads them with [`ChildLines::wait_for`].
 
 use std::io::{BufRead, BufReader};
 use std::path::Path;
