@@ -5,10 +5,13 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-# Debian packages the test suite talks to, as "command:package" pairs, e.g.
-# "sshd:openssh-server" or "etcd:etcd-server". The current tests need none beyond the
-# Rust toolchain; the issues that bring real peers add them here.
-REQUIRED_TOOLS=()
+# Debian packages the test suite talks to, as "command:package" pairs: the real tools
+# that check what we issue (ssh-keygen -L reads our certificates, openssl recomputes the
+# CA pin). Later issues add sshd, etcd and a browser here.
+REQUIRED_TOOLS=(
+  "ssh-keygen:openssh-client"
+  "openssl:openssl"
+)
 
 missing=()
 for pair in "${REQUIRED_TOOLS[@]}"; do

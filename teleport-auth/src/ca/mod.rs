@@ -1,0 +1,1 @@
+//! Certificate authorities (being written).

@@ -1,0 +1,1 @@
+//! Heartbeats of nodes and proxies (being written).

@@ -1,0 +1,1 @@
+//! Join tokens (being written).
