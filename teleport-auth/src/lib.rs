@@ -1,6 +1,7 @@
 //! The auth service: certificate authorities, the auth API and its typed client,
 //! join tokens, heartbeats and role-based access control.
 
+pub mod api;
 pub mod ca;
 pub mod presence;
 pub mod tokens;
