@@ -5,6 +5,7 @@ use std::io::IsTerminal;
 
 use tracing_subscriber::EnvFilter;
 
+pub mod admin;
 pub mod play;
 pub mod start;
 

@@ -6,9 +6,14 @@ use std::sync::Arc;
 
 use anyhow::{bail, Context, Result};
 use teleport_audit::sink::sink_from_uris;
+use teleport_audit::sink::AuditSink;
+use teleport_auth::api::{issue_admin_identity, AuthServer, AuthServerConfig, RunningServer};
+use teleport_auth::ca::{CertAuthority, LocalCertAuthority};
+use teleport_auth::presence::Presence;
+use teleport_auth::tokens::TokenService;
 use teleport_backend::{spawn_expiry_sweeper, Backend, SledBackend, DEFAULT_SWEEP_PERIOD};
 use teleport_core::config::{FileConfig, StorageConfig};
-use teleport_core::SystemClock;
+use teleport_core::{SharedClock, SystemClock};
 use tracing::{info, warn};
 
 /// Where `teleport start` looks for its configuration when `--config` is not given.
@@ -103,6 +108,10 @@ async fn serve(config: FileConfig, flags: StartFlags) -> Result<()> {
     } else {
         None
     };
+    let auth = match &audit {
+        Some(audit) => Some(start_auth(&config, &backend, audit, &data_dir, &host_uuid).await?),
+        None => None,
+    };
     let pid_file = flags.pid_file.clone();
     if let Some(path) = &pid_file {
         std::fs::write(path, format!("{}\n", std::process::id()))
@@ -117,7 +126,6 @@ async fn serve(config: FileConfig, flags: StartFlags) -> Result<()> {
     );
 
     let enabled: Vec<&str> = [
-        (config.auth_enabled(), "auth_service"),
         (config.ssh_enabled(), "ssh_service"),
         (config.proxy_enabled(), "proxy_service"),
     ]
@@ -129,12 +137,15 @@ async fn serve(config: FileConfig, flags: StartFlags) -> Result<()> {
         warn!(
             services = %enabled.join(", "),
             "these services are enabled in the configuration but not part of this build \
-             yet; the process holds the cluster state only"
+             yet"
         );
     }
 
     let stop = wait_for_stop_signal().await;
     info!(signal = stop, "shutting down");
+    if let Some(server) = auth {
+        server.shutdown().await;
+    }
     if let Some(audit) = &audit {
         if let Err(err) = audit.close().await {
             warn!(error = %err, "closing the audit log failed");
@@ -210,4 +221,70 @@ fn write_private_file(path: &Path, bytes: &[u8]) -> Result<()> {
     file.write_all(bytes)?;
     file.sync_all()?;
     std::fs::rename(&tmp, path).with_context(|| format!("cannot write {}", path.display()))
+}
+
+/// Starts the auth service: the cluster's CAs (created on the first start; a renamed
+/// cluster is refused), its join tokens and heartbeats, the auth API on
+/// `auth_service.listen_addr`, and the local administrator's identity for `tctl`.
+async fn start_auth(
+    config: &FileConfig,
+    backend: &Arc<dyn Backend>,
+    audit: &Arc<dyn AuditSink>,
+    data_dir: &Path,
+    host_uuid: &str,
+) -> Result<RunningServer> {
+    let clock: SharedClock = Arc::new(SystemClock);
+    let ca = LocalCertAuthority::load_or_create(
+        Arc::clone(backend),
+        config.auth_service.cluster_name.as_deref(),
+        config.ca_signature_algo(),
+        Arc::clone(&clock),
+    )
+    .await
+    .context("cannot initialise the cluster's certificate authorities")?;
+    let cluster = ca.cluster_name().to_string();
+    let ca_pin = ca.ca_pin();
+    let ca: Arc<dyn CertAuthority> = Arc::new(ca);
+    let tokens = TokenService::new(
+        Arc::clone(backend),
+        Arc::clone(&clock),
+        Arc::clone(audit),
+        cluster.clone(),
+        &config.auth_service.tokens,
+    )
+    .context("cannot load auth_service.tokens")?;
+    let presence = Presence::new(Arc::clone(backend), Arc::clone(&clock));
+    let server_config = AuthServerConfig {
+        public_addrs: config
+            .auth_public_addrs()
+            .iter()
+            .map(ToString::to_string)
+            .collect(),
+        hostname: config.nodename(),
+        host_uuid: host_uuid.to_string(),
+    };
+    let server = AuthServer::new(
+        Arc::clone(&ca),
+        Arc::new(tokens),
+        Arc::new(presence),
+        Arc::clone(&clock),
+        server_config,
+    )
+    .await
+    .context("cannot start the auth API")?;
+    let listen = config.auth_listen_addr().to_string();
+    let running = server
+        .bind(&listen)
+        .await
+        .with_context(|| format!("cannot listen on auth_service.listen_addr {listen}"))?;
+    issue_admin_identity(ca.as_ref(), data_dir, clock.as_ref())
+        .await
+        .context("cannot write the admin identity for tctl")?;
+    info!(
+        cluster = %cluster,
+        ca_pin = %ca_pin,
+        addr = %running.local_addr(),
+        "auth service started"
+    );
+    Ok(running)
 }

@@ -106,6 +106,20 @@ fn configure_test_refuses_an_unknown_key_and_a_missing_file() {
     assert!(stderr(&out).contains("nope.yaml"), "{}", stderr(&out));
 }
 
+/// A loopback port nobody listens on right now.
+fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+}
+
+/// An `auth_service` section listening on a free loopback port.
+fn auth_listen() -> String {
+    format!("auth_service:\n  listen_addr: 127.0.0.1:{}\n", free_port())
+}
+
 /// A started daemon, killed when the test ends.
 struct Daemon(std::process::Child);
 
@@ -153,8 +167,9 @@ fn start_opens_dir_storage_and_a_second_daemon_is_told_the_pid() {
     std::fs::write(
         &config,
         format!(
-            "teleport:\n  data_dir: {}\n  log:\n    output: stderr\n    severity: INFO\n",
-            data_dir.display()
+            "teleport:\n  data_dir: {}\n  log:\n    output: stderr\n    severity: INFO\n{}",
+            data_dir.display(),
+            auth_listen()
         ),
     )
     .unwrap();
@@ -388,7 +403,11 @@ fn start_keeps_the_audit_log_under_data_dir_log() {
     let config = dir.path().join("teleport.yaml");
     std::fs::write(
         &config,
-        format!("teleport:\n  data_dir: {}\n", data_dir.display()),
+        format!(
+            "teleport:\n  data_dir: {}\n{}",
+            data_dir.display(),
+            auth_listen()
+        ),
     )
     .unwrap();
     let (_daemon, mut log) = start_daemon(&config);
@@ -398,4 +417,175 @@ fn start_keeps_the_audit_log_under_data_dir_log() {
         .permissions()
         .mode();
     assert_eq!(mode & 0o777, 0o750);
+}
+
+#[test]
+fn start_creates_the_cas_once_and_refuses_a_renamed_cluster() {
+    let dir = tempfile::tempdir().unwrap();
+    let data_dir = dir.path().join("data");
+    let config = dir.path().join("teleport.yaml");
+    let listen = format!("127.0.0.1:{}", free_port());
+    let write_config = |cluster: &str| {
+        std::fs::write(
+            &config,
+            format!(
+                "teleport:\n  data_dir: {}\nauth_service:\n  cluster_name: {cluster}\n  listen_addr: {}\n",
+                data_dir.display(),
+                listen
+            ),
+        )
+        .unwrap();
+    };
+    write_config("alpha.example.com");
+    let pin = {
+        let (_daemon, mut log) = start_daemon(&config);
+        let seen = wait_for_line(&mut log, "Teleport process started");
+        assert!(seen.contains("alpha.example.com"), "{seen}");
+        let at = seen.find("sha256:").expect("the CA pin is logged");
+        seen[at..at + 71].to_string()
+    };
+    // The same cluster again: the same CAs, so the same pin.
+    {
+        let (_daemon, mut log) = start_daemon(&config);
+        let seen = wait_for_line(&mut log, "Teleport process started");
+        assert!(seen.contains(&pin), "{seen}");
+    }
+    write_config("beta.example.com");
+    let out = run(TELEPORT, &["start", "--config", config.to_str().unwrap()]);
+    assert_eq!(out.status.code(), Some(1));
+    let err = stderr(&out);
+    assert!(
+        err.contains("alpha.example.com") && err.contains("beta.example.com"),
+        "{err}"
+    );
+}
+
+/// Recomputes a CA pin the way the manual's readers would: with openssl.
+fn openssl_pin(ca_pem: &str) -> String {
+    let script = "openssl x509 -pubkey -noout | openssl pkey -pubin -outform DER | sha256sum";
+    let mut child = Command::new("sh")
+        .args(["-c", script])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .spawn()
+        .expect("sh and openssl (apt-get install openssl)");
+    child
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(ca_pem.as_bytes())
+        .unwrap();
+    let out = child.wait_with_output().unwrap();
+    assert!(out.status.success());
+    let hex = String::from_utf8(out.stdout).unwrap();
+    format!("sha256:{}", hex.split_whitespace().next().unwrap())
+}
+
+#[test]
+fn tctl_on_the_auth_host_reports_status_manages_tokens_and_exports_cas() {
+    let dir = tempfile::tempdir().unwrap();
+    let data_dir = dir.path().join("data");
+    let config = dir.path().join("teleport.yaml");
+    std::fs::write(
+        &config,
+        format!(
+            "teleport:\n  data_dir: {}\nauth_service:\n  cluster_name: tctl.example.com\n  \
+             listen_addr: 127.0.0.1:{}\n  tokens:\n  - \"proxy,node:static-secret-value\"\n",
+            data_dir.display(),
+            free_port()
+        ),
+    )
+    .unwrap();
+    let (_daemon, mut log) = start_daemon(&config);
+    wait_for_line(&mut log, "Teleport process started");
+    let cfg = config.to_str().unwrap();
+    let tctl = |args: &[&str]| {
+        let mut all = vec!["-c", cfg];
+        all.extend_from_slice(args);
+        let out = run(TCTL, &all);
+        assert!(out.status.success(), "tctl {args:?}: {}", stderr(&out));
+        stdout(&out)
+    };
+
+    // tctl status: the manual's rows, and a pin openssl agrees with.
+    let status = tctl(&["status"]);
+    assert!(status.contains("Cluster  tctl.example.com"), "{status}");
+    assert!(status.contains("User CA  never updated"), "{status}");
+    assert!(status.contains("Host CA  never updated"), "{status}");
+    let tls_ca = tctl(&["auth", "export", "--type=tls"]);
+    assert!(
+        tls_ca.starts_with("-----BEGIN CERTIFICATE-----"),
+        "{tls_ca}"
+    );
+    let pin = openssl_pin(&tls_ca);
+    assert!(
+        status.contains(&format!("CA pin   {pin}")),
+        "{status}\n{pin}"
+    );
+
+    // Tokens: add with a chosen value, list (the static one says never), delete.
+    let added = tctl(&[
+        "nodes",
+        "add",
+        "--ttl=5m",
+        "--roles=node,proxy",
+        "--token=secret-value",
+    ]);
+    assert!(added.contains("The invite token: secret-value"), "{added}");
+    assert!(added.contains(&format!("--ca-pin={pin}")), "{added}");
+    let generated = tctl(&["tokens", "add", "--type=node"]);
+    let token = generated
+        .lines()
+        .next()
+        .unwrap()
+        .strip_prefix("The invite token: ")
+        .unwrap()
+        .to_string();
+    assert_eq!(token.len(), 32, "{generated}");
+    let listed = tctl(&["tokens", "ls"]);
+    let lines: Vec<&str> = listed.lines().collect();
+    assert!(lines[0].starts_with("Token"), "{listed}");
+    assert!(lines
+        .iter()
+        .any(|l| l.starts_with("static-secret-value") && l.ends_with("never")));
+    assert!(lines
+        .iter()
+        .any(|l| l.starts_with("secret-value") && l.contains("Node,Proxy")));
+    assert!(lines.iter().any(|l| l.starts_with(&token)), "{listed}");
+    assert_eq!(
+        tctl(&["tokens", "rm", "secret-value"]),
+        "Token secret-value has been deleted\n"
+    );
+    tctl(&["tokens", "del", &token]);
+    assert!(!tctl(&["tokens", "ls"]).contains("secret-value\n"));
+    let out = run(TCTL, &["-c", cfg, "tokens", "rm", "static-secret-value"]);
+    assert_eq!(
+        out.status.code(),
+        Some(1),
+        "a static token lives in the config"
+    );
+
+    // Exports OpenSSH reads; no nodes yet.
+    let host = tctl(&["auth", "export", "--type=host"]);
+    assert!(
+        host.starts_with("@cert-authority *.tctl.example.com "),
+        "{host}"
+    );
+    let user = tctl(&["auth", "export", "--type=user"]);
+    assert!(user.starts_with("cert-authority "), "{user}");
+    assert!(tctl(&["nodes", "ls"]).starts_with("Node Name"));
+}
+
+#[test]
+fn tctl_without_an_admin_identity_says_where_it_looked() {
+    let dir = tempfile::tempdir().unwrap();
+    let config = dir.path().join("teleport.yaml");
+    std::fs::write(
+        &config,
+        format!("teleport:\n  data_dir: {}\n", dir.path().display()),
+    )
+    .unwrap();
+    let out = run(TCTL, &["-c", config.to_str().unwrap(), "status"]);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(stderr(&out).contains("identity/admin"), "{}", stderr(&out));
 }

@@ -1,6 +1,11 @@
 //! `tctl`: the Teleport cluster administration tool.
 
-use clap::{Parser, Subcommand};
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use clap::{Args, Parser, Subcommand};
+use reference_bins::admin::{self, Connection};
+use teleport_core::Duration;
 
 /// Admin tool for the Teleport Access Plane.
 #[derive(Debug, Parser)]
@@ -9,6 +14,15 @@ struct Cli {
     /// Verbose logging to stderr.
     #[arg(short = 'd', long = "debug", global = true)]
     debug: bool,
+    /// Path to the auth server's configuration file [default: /etc/teleport.yaml].
+    #[arg(short = 'c', long = "config", global = true)]
+    config: Option<PathBuf>,
+    /// Address of the auth server [default: the config's auth_service.listen_addr].
+    #[arg(long = "auth-server", global = true)]
+    auth_server: Option<String>,
+    /// A data directory holding an admin identity (identity/admin/).
+    #[arg(short = 'i', long = "identity", global = true)]
+    identity: Option<PathBuf>,
     #[command(subcommand)]
     command: Command,
 }
@@ -17,12 +31,129 @@ struct Cli {
 enum Command {
     /// Print the version.
     Version,
+    /// Report cluster status: name, version, CA rotation and the CA pin.
+    Status,
+    /// Manage invitation tokens.
+    #[command(subcommand)]
+    Tokens(TokensCommand),
+    /// Manage nodes: invite and list them.
+    #[command(subcommand)]
+    Nodes(NodesCommand),
+    /// Operations with the cluster's certificate authorities.
+    #[command(subcommand)]
+    Auth(AuthCommand),
 }
 
-fn main() {
+#[derive(Debug, Subcommand)]
+enum TokensCommand {
+    /// Create an invitation token.
+    Add(TokensAddArgs),
+    /// List the tokens that are not expired.
+    Ls,
+    /// Delete (revoke) a token.
+    #[command(alias = "del")]
+    Rm {
+        /// The token to delete.
+        token: String,
+    },
+}
+
+#[derive(Debug, Args)]
+struct TokensAddArgs {
+    /// Roles the token lets a host join as, such as node or node,proxy.
+    #[arg(long = "type")]
+    roles: String,
+    /// How long the token lives.
+    #[arg(long = "ttl", default_value = "30m")]
+    ttl: Duration,
+    /// Use this value instead of a generated one.
+    #[arg(long = "value")]
+    value: Option<String>,
+}
+
+#[derive(Debug, Subcommand)]
+enum NodesCommand {
+    /// Generate a token a node can join the cluster with.
+    Add(NodesAddArgs),
+    /// List the nodes that are online.
+    Ls,
+}
+
+#[derive(Debug, Args)]
+struct NodesAddArgs {
+    /// Roles the token lets a host join as.
+    #[arg(long = "roles", default_value = "node")]
+    roles: String,
+    /// How long the token lives.
+    #[arg(long = "ttl", default_value = "30m")]
+    ttl: Duration,
+    /// Use this value instead of a generated one.
+    #[arg(long = "token")]
+    token: Option<String>,
+}
+
+#[derive(Debug, Subcommand)]
+enum AuthCommand {
+    /// Print a CA's public keys the way OpenSSH (host, user) or TLS (tls) wants them.
+    Export {
+        /// host, user or tls.
+        #[arg(long = "type", default_value = "host")]
+        kind: String,
+    },
+}
+
+async fn run(cli: Cli) -> anyhow::Result<String> {
+    let conn = Connection {
+        config: cli.config,
+        auth_server: cli.auth_server,
+        identity: cli.identity,
+    };
+    let connect = || admin::connect(&conn);
+    match cli.command {
+        Command::Version => Ok(format!("{}\n", reference_bins::version_line())),
+        Command::Status => admin::status(&connect().await?.0).await,
+        Command::Tokens(TokensCommand::Add(args)) => {
+            let roles = admin::parse_roles(&args.roles)?;
+            let (client, addr) = connect().await?;
+            admin::add_token(&client, &addr, roles, args.ttl.as_std(), args.value).await
+        }
+        Command::Tokens(TokensCommand::Ls) => admin::list_tokens(&connect().await?.0).await,
+        Command::Tokens(TokensCommand::Rm { token }) => {
+            admin::delete_token(&connect().await?.0, &token).await
+        }
+        Command::Nodes(NodesCommand::Add(args)) => {
+            let roles = admin::parse_roles(&args.roles)?;
+            let (client, addr) = connect().await?;
+            admin::add_token(&client, &addr, roles, args.ttl.as_std(), args.token).await
+        }
+        Command::Nodes(NodesCommand::Ls) => admin::list_nodes(&connect().await?.0).await,
+        Command::Auth(AuthCommand::Export { kind }) => {
+            admin::export(&connect().await?.0, &kind).await
+        }
+    }
+}
+
+fn main() -> ExitCode {
     let cli = Cli::parse();
     reference_bins::init_logging(if cli.debug { "DEBUG" } else { "ERROR" });
-    match cli.command {
-        Command::Version => println!("{}", reference_bins::version_line()),
+    let runtime = match tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+    {
+        Ok(runtime) => runtime,
+        Err(err) => {
+            eprintln!("ERROR: cannot start the async runtime: {err}");
+            return ExitCode::FAILURE;
+        }
+    };
+    match runtime.block_on(run(cli)) {
+        Ok(text) => {
+            print!("{text}");
+            ExitCode::SUCCESS
+        }
+        Err(err) => {
+            eprintln!("ERROR: {err:#}");
+            ExitCode::FAILURE
+        }
     }
 }

@@ -1,1 +1,91 @@
-//! The auth API (being written).
+//! The auth API: HTTP + JSON over TLS with client certificates (rustls), on
+//! `auth_service.listen_addr` (default `0.0.0.0:3025`).
+//!
+//! A caller's identity and role (Admin, Node, Proxy, User) come from its TLS client
+//! certificate, which must be issued by the cluster's TLS CA and valid: a certificate
+//! from another CA or an expired one fails the handshake. Only `ping` and `join`
+//! answer without a certificate (others: 401); every other route checks the role
+//! (403 naming the role and the route).
+//!
+//! | route | who |
+//! |---|---|
+//! | `GET /v1/ping` | anyone |
+//! | `POST /v1/join` | anyone with a join token |
+//! | `GET /v1/status` | Admin |
+//! | `POST /v1/tokens`, `GET /v1/tokens`, `DELETE /v1/tokens/{token}` | Admin |
+//! | `POST /v1/presence/nodes` | Node (itself only), Admin |
+//! | `POST /v1/presence/proxies` | Proxy (itself only), Admin |
+//! | `GET /v1/presence/nodes`, `GET /v1/presence/proxies` | Admin, Proxy |
+//! | `GET /v1/authorities/{host,user,user-ca-keys,tls}/export` | Admin |
+//!
+//! Auth servers (system role Auth) may do what Admin does. Bodies are capped at
+//! [`MAX_BODY`]; malformed JSON is a 400 naming the problem.
+//!
+//! [`AuthClient`] is the one typed client; [`join`] is how hosts join, checking the
+//! CA pin before the token is sent, and storing an [`Identity`] so later starts need
+//! no token.
+
+mod client;
+mod error;
+mod identity;
+mod join;
+mod routes;
+mod server;
+mod tls;
+mod types;
+
+pub use client::AuthClient;
+pub use error::{ApiError, Result};
+pub use identity::{issue_admin_identity, Identity, ADMIN_IDENTITY_TTL, ADMIN_USER};
+pub use join::{join, JoinParams, NO_PIN_WARNING};
+pub use routes::HOST_TLS_TTL;
+pub use server::{AuthServer, AuthServerConfig, Caller, CallerRole, RunningServer, MAX_BODY};
+pub use tls::Trust;
+pub use types::{
+    AddTokenRequest, ErrorBody, ExportResponse, HeartbeatRequest, JoinRequest, JoinResponse,
+    PingResponse, StatusResponse, TokenEntry,
+};
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn public_types_are_send_and_sync() {
+        fn assert_send_sync<T: Send + Sync>() {}
+        assert_send_sync::<AuthClient>();
+        assert_send_sync::<AuthServer>();
+        assert_send_sync::<RunningServer>();
+        assert_send_sync::<ApiError>();
+        assert_send_sync::<Identity>();
+    }
+
+    #[test]
+    fn debug_hides_secrets() {
+        let req = JoinRequest {
+            token: "supersecrettoken1234".into(),
+            role: teleport_core::resource::SystemRole::Node,
+            host_uuid: "u".into(),
+            nodename: "n".into(),
+            ssh_public_key: String::new(),
+            tls_public_key: String::new(),
+            additional_principals: Vec::new(),
+        };
+        assert!(!format!("{req:?}").contains("supersecret"));
+        let identity = Identity {
+            host_uuid: "u".into(),
+            nodename: "n".into(),
+            role: teleport_core::resource::SystemRole::Node,
+            cluster_name: "c".into(),
+            ssh_private_key: Some("PRIVATE-SSH".into()),
+            ssh_cert: None,
+            tls_private_key: "PRIVATE-TLS".into(),
+            tls_cert: String::new(),
+            tls_ca: String::new(),
+            ssh_host_ca: String::new(),
+            ssh_user_ca: String::new(),
+        };
+        let shown = format!("{identity:?}");
+        assert!(!shown.contains("PRIVATE"), "{shown}");
+    }
+}

@@ -1,0 +1,187 @@
+//! `tctl`'s work: reach the auth API as the local administrator (the identity the auth
+//! service keeps in `data_dir/identity/admin/`) and print what the manual shows.
+
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use anyhow::{anyhow, bail, Context, Result};
+use teleport_auth::api::{AuthClient, Identity};
+use teleport_auth::ca::ExportKind;
+use teleport_auth::presence::format_nodes_table;
+use teleport_auth::tokens::{format_expiry, format_tokens_table, TokenInfo};
+use teleport_core::config::FileConfig;
+use teleport_core::resource::SystemRole;
+
+/// Where `tctl` looks for its configuration when `--config` is not given.
+pub const DEFAULT_CONFIG_PATH: &str = "/etc/teleport.yaml";
+
+/// How `tctl` finds the auth server and proves it is an administrator.
+#[derive(Debug, Clone, Default)]
+pub struct Connection {
+    /// `-c/--config`: the auth host's configuration file.
+    pub config: Option<PathBuf>,
+    /// `--auth-server`: the auth API address, instead of the config's listen address.
+    pub auth_server: Option<String>,
+    /// `-i/--identity`: a data directory holding an admin identity
+    /// (`identity/admin/`), instead of the config's `data_dir`.
+    pub identity: Option<PathBuf>,
+}
+
+/// The configuration `tctl` reads: `--config`, else `/etc/teleport.yaml` when it
+/// exists, else the defaults.
+fn load_config(path: Option<&Path>) -> Result<FileConfig> {
+    match path {
+        Some(path) => Ok(FileConfig::from_path(path)?),
+        None if Path::new(DEFAULT_CONFIG_PATH).exists() => {
+            Ok(FileConfig::from_path(Path::new(DEFAULT_CONFIG_PATH))?)
+        }
+        None => Ok(FileConfig::default()),
+    }
+}
+
+/// An address to dial for a listen address: a wildcard host means this machine.
+fn dial_addr(host: &str, port: u16) -> String {
+    match host {
+        "" | "0.0.0.0" => format!("127.0.0.1:{port}"),
+        "::" => format!("[::1]:{port}"),
+        host if host.contains(':') => format!("[{host}]:{port}"),
+        host => format!("{host}:{port}"),
+    }
+}
+
+/// Connects to the auth API as the local administrator.
+pub async fn connect(conn: &Connection) -> Result<(AuthClient, String)> {
+    let config = load_config(conn.config.as_deref())?;
+    let addr = match &conn.auth_server {
+        Some(addr) => addr.clone(),
+        None => {
+            let listen = config.auth_listen_addr();
+            dial_addr(&listen.host, listen.port_or(3025))
+        }
+    };
+    let data_dir = conn.identity.clone().unwrap_or_else(|| config.data_dir());
+    let identity = Identity::load(&data_dir, SystemRole::Admin)
+        .with_context(|| {
+            format!(
+                "cannot read the admin identity under {}",
+                data_dir.display()
+            )
+        })?
+        .ok_or_else(|| {
+            anyhow!(
+                "no admin identity under {}/identity/admin: run tctl on the auth server \
+                 (as the user that runs teleport) or pass --identity",
+                data_dir.display()
+            )
+        })?;
+    let client = AuthClient::connect(&addr, Some(&identity), identity.trust())
+        .await
+        .with_context(|| format!("cannot reach the auth server at {addr}"))?;
+    Ok((client, addr))
+}
+
+/// `tctl status`.
+pub async fn status(client: &AuthClient) -> Result<String> {
+    let status = client.status().await?;
+    let rows = [
+        ("Cluster", status.cluster_name.clone()),
+        ("Version", crate::VERSION.to_string()),
+        ("Host CA", status.host_ca_rotation.clone()),
+        ("User CA", status.user_ca_rotation.clone()),
+        ("CA pin", status.ca_pin.to_string()),
+    ];
+    Ok(rows
+        .iter()
+        .map(|(name, value)| format!("{name:<9}{value}\n"))
+        .collect())
+}
+
+/// Parses `--roles=node,proxy` / `--type=node` into system roles.
+pub fn parse_roles(text: &str) -> Result<Vec<SystemRole>> {
+    let roles = text
+        .split(',')
+        .map(str::trim)
+        .filter(|role| !role.is_empty())
+        .map(|role| {
+            role.parse::<SystemRole>()
+                .map_err(|err| anyhow!("--roles: {err}"))
+        })
+        .collect::<Result<Vec<_>>>()?;
+    if roles.is_empty() {
+        bail!("--roles: name at least one role, such as node or proxy");
+    }
+    Ok(roles)
+}
+
+/// `tctl tokens add` / `tctl nodes add`: creates a token and says how to use it.
+pub async fn add_token(
+    client: &AuthClient,
+    auth_addr: &str,
+    roles: Vec<SystemRole>,
+    ttl: Duration,
+    token: Option<String>,
+) -> Result<String> {
+    let entry = client.add_token(roles.clone(), Some(ttl), token).await?;
+    let pin = client.ping().await?.ca_pin;
+    let role_flag = roles
+        .iter()
+        .map(|role| role.as_str().to_ascii_lowercase())
+        .collect::<Vec<_>>()
+        .join(",");
+    let expiry = entry
+        .expires
+        .map_or_else(|| "never".to_string(), format_expiry);
+    Ok(format!(
+        "The invite token: {token}\n\
+         This token will expire at {expiry} ({minutes} minutes).\n\n\
+         Run this on the new node to join the cluster:\n\n\
+         > teleport start \\\n   --roles={role_flag} \\\n   --token={token} \\\n   \
+         --ca-pin={pin} \\\n   --auth-server={auth_addr}\n\n\
+         Please note:\n\n  \
+         - This invitation token will expire in {minutes} minutes\n  \
+         - {auth_addr} must be reachable from the new node\n",
+        token = entry.token,
+        minutes = ttl.as_secs() / 60,
+    ))
+}
+
+/// `tctl tokens ls`.
+pub async fn list_tokens(client: &AuthClient) -> Result<String> {
+    let tokens: Vec<TokenInfo> = client
+        .list_tokens()
+        .await?
+        .into_iter()
+        .map(|entry| TokenInfo {
+            token: entry.token,
+            roles: entry.roles,
+            expires: entry.expires,
+            is_static: entry.is_static,
+        })
+        .collect();
+    Ok(format_tokens_table(
+        &tokens,
+        time::OffsetDateTime::now_utc(),
+    ))
+}
+
+/// `tctl tokens rm|del TOKEN`.
+pub async fn delete_token(client: &AuthClient, token: &str) -> Result<String> {
+    client.delete_token(token).await?;
+    Ok(format!("Token {token} has been deleted\n"))
+}
+
+/// `tctl nodes ls`.
+pub async fn list_nodes(client: &AuthClient) -> Result<String> {
+    Ok(format_nodes_table(&client.list_nodes().await?))
+}
+
+/// `tctl auth export --type=host|user|tls`.
+pub async fn export(client: &AuthClient, kind: &str) -> Result<String> {
+    let kind = ExportKind::from_type_flag(kind)
+        .ok_or_else(|| anyhow!("--type={kind}: expected host, user or tls"))?;
+    let mut text = client.export(kind).await?;
+    if !text.ends_with('\n') {
+        text.push('\n');
+    }
+    Ok(text)
+}

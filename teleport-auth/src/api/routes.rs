@@ -1,0 +1,462 @@
+//! The auth API's routes: one exhaustive match on (method, path), each route checking
+//! the caller's role before doing anything.
+
+use std::net::{IpAddr, SocketAddr};
+use std::time::Duration;
+
+use http_body_util::Full;
+use hyper::body::Bytes;
+use hyper::{header, Method, Response, StatusCode};
+use russh::keys::ssh_key::PublicKey;
+use serde::de::DeserializeOwned;
+use serde::Serialize;
+use teleport_core::resource::SystemRole;
+
+use super::server::{add_name, Caller, CallerRole, State};
+use super::types::{
+    AddTokenRequest, ErrorBody, ExportResponse, HeartbeatRequest, JoinRequest, JoinResponse,
+    PingResponse, StatusResponse, TokenEntry,
+};
+use crate::ca::{ExportKind, HostCertRequest, TlsCertRequest, TlsIdentity, TlsPublicKey, TlsUsage};
+use crate::presence::{PresenceError, ServerKind, DEFAULT_SERVER_TTL};
+use crate::tokens::{JoinAttempt, TokenError, DEFAULT_TOKEN_TTL};
+
+/// The answer type of every route.
+pub(crate) type Answer = Response<Full<Bytes>>;
+
+/// How long a joined host's TLS certificate is valid.
+pub const HOST_TLS_TTL: time::Duration = time::Duration::days(5 * 365);
+
+/// The CA rotation state shown while no rotation ever happened.
+const NEVER_ROTATED: &str = "never updated";
+
+fn json_response<T: Serialize>(status: StatusCode, value: &T) -> Answer {
+    let body = serde_json::to_vec(value).unwrap_or_else(|_| b"{}".to_vec());
+    let mut response = Response::new(Full::new(Bytes::from(body)));
+    *response.status_mut() = status;
+    response.headers_mut().insert(
+        header::CONTENT_TYPE,
+        header::HeaderValue::from_static("application/json"),
+    );
+    response
+}
+
+/// An error answer with `{"error": message}`.
+pub(crate) fn error_response(status: StatusCode, message: impl Into<String>) -> Answer {
+    json_response(
+        status,
+        &ErrorBody {
+            error: message.into(),
+            role: None,
+            route: None,
+        },
+    )
+}
+
+/// A refused request: its status and error body.
+pub(crate) struct Reject {
+    status: StatusCode,
+    body: ErrorBody,
+}
+
+impl Reject {
+    fn new(status: StatusCode, message: impl Into<String>) -> Self {
+        Reject {
+            status,
+            body: ErrorBody {
+                error: message.into(),
+                role: None,
+                route: None,
+            },
+        }
+    }
+
+    fn into_answer(self) -> Answer {
+        json_response(self.status, &self.body)
+    }
+}
+
+fn ok<T: Serialize>(value: &T) -> Answer {
+    json_response(StatusCode::OK, value)
+}
+
+/// Parses a JSON body; malformed JSON is a 400 naming the problem.
+fn parse<T: DeserializeOwned>(body: &[u8], what: &str) -> Result<T, Reject> {
+    serde_json::from_slice(body).map_err(|err| {
+        Reject::new(
+            StatusCode::BAD_REQUEST,
+            format!("malformed {what} request body: {err}"),
+        )
+    })
+}
+
+/// Lets the caller through if its role is one of `allowed`: 401 without a usable
+/// certificate, 403 naming the role and route otherwise.
+fn require<'a>(
+    caller: &'a Caller,
+    allowed: &[CallerRole],
+    route: &str,
+) -> Result<(&'a TlsIdentity, &'a CallerRole), Reject> {
+    match caller {
+        Caller::Anonymous => Err(Reject::new(
+            StatusCode::UNAUTHORIZED,
+            format!("{route} needs a client certificate issued by the cluster's TLS CA"),
+        )),
+        Caller::Invalid(why) => Err(Reject::new(
+            StatusCode::UNAUTHORIZED,
+            format!("the client certificate is not usable: {why}"),
+        )),
+        Caller::Identified { identity, role } if allowed.contains(role) => Ok((identity, role)),
+        Caller::Identified { role, .. } => Err(Reject {
+            status: StatusCode::FORBIDDEN,
+            body: ErrorBody {
+                error: format!("role {} may not use {route}", role.as_str()),
+                role: Some(role.as_str().to_string()),
+                route: Some(route.to_string()),
+            },
+        }),
+    }
+}
+
+/// Decodes `%XX` escapes in a path segment.
+fn percent_decode(segment: &str) -> Option<String> {
+    let bytes = segment.as_bytes();
+    let mut out = Vec::with_capacity(bytes.len());
+    let mut i = 0;
+    while i < bytes.len() {
+        if bytes[i] == b'%' {
+            let hex = segment.get(i + 1..i + 3)?;
+            out.push(u8::from_str_radix(hex, 16).ok()?);
+            i += 3;
+        } else {
+            out.push(bytes[i]);
+            i += 1;
+        }
+    }
+    String::from_utf8(out).ok()
+}
+
+/// Answers one request.
+pub(crate) async fn route(
+    state: &State,
+    caller: &Caller,
+    remote: SocketAddr,
+    method: &Method,
+    path: &str,
+    body: &[u8],
+) -> Answer {
+    use CallerRole::{Admin, Auth, Node, Proxy};
+    let segments: Vec<&str> = path.trim_start_matches('/').split('/').collect();
+    let route = format!("{method} {path}");
+    let result = match (method.clone(), segments.as_slice()) {
+        (Method::GET, ["v1", "ping"]) => Ok(ping(state)),
+        (Method::POST, ["v1", "join"]) => join(state, remote, body).await,
+        (Method::GET, ["v1", "status"]) => {
+            require(caller, &[Admin, Auth], &route).map(|_| status(state))
+        }
+        (Method::POST, ["v1", "tokens"]) => match require(caller, &[Admin, Auth], &route) {
+            Ok((identity, _)) => add_token(state, &identity.username, body).await,
+            Err(answer) => Err(answer),
+        },
+        (Method::GET, ["v1", "tokens"]) => match require(caller, &[Admin, Auth], &route) {
+            Ok(_) => list_tokens(state).await,
+            Err(answer) => Err(answer),
+        },
+        (Method::DELETE, ["v1", "tokens", token]) => {
+            match require(caller, &[Admin, Auth], "DELETE /v1/tokens/{token}") {
+                Ok((identity, _)) => delete_token(state, &identity.username, token).await,
+                Err(answer) => Err(answer),
+            }
+        }
+        (Method::POST, ["v1", "presence", "nodes"]) => {
+            match require(caller, &[Admin, Auth, Node], &route) {
+                Ok((identity, role)) => {
+                    heartbeat(state, identity, role, ServerKind::Node, body).await
+                }
+                Err(answer) => Err(answer),
+            }
+        }
+        (Method::POST, ["v1", "presence", "proxies"]) => {
+            match require(caller, &[Admin, Auth, Proxy], &route) {
+                Ok((identity, role)) => {
+                    heartbeat(state, identity, role, ServerKind::Proxy, body).await
+                }
+                Err(answer) => Err(answer),
+            }
+        }
+        (Method::GET, ["v1", "presence", kind @ ("nodes" | "proxies")]) => {
+            let kind = if *kind == "nodes" {
+                ServerKind::Node
+            } else {
+                ServerKind::Proxy
+            };
+            match require(caller, &[Admin, Auth, Proxy], &route) {
+                Ok(_) => list_servers(state, kind).await,
+                Err(answer) => Err(answer),
+            }
+        }
+        (Method::GET, ["v1", "authorities", kind, "export"]) => {
+            require(caller, &[Admin, Auth], &route).and_then(|_| export(state, kind))
+        }
+        (
+            _,
+            ["v1", "ping" | "join" | "status" | "tokens"]
+            | ["v1", "tokens", _]
+            | ["v1", "presence", "nodes" | "proxies"]
+            | ["v1", "authorities", _, "export"],
+        ) => Err(Reject::new(
+            StatusCode::METHOD_NOT_ALLOWED,
+            format!("{route}: method not allowed"),
+        )),
+        _ => Err(Reject::new(
+            StatusCode::NOT_FOUND,
+            format!("no route {route}"),
+        )),
+    };
+    result.unwrap_or_else(Reject::into_answer)
+}
+
+fn ping(state: &State) -> Answer {
+    ok(&PingResponse {
+        cluster_name: state.ca.cluster_name().to_string(),
+        server_version: env!("CARGO_PKG_VERSION").to_string(),
+        ca_pin: state.ca.ca_pin(),
+    })
+}
+
+fn status(state: &State) -> Answer {
+    ok(&StatusResponse {
+        cluster_name: state.ca.cluster_name().to_string(),
+        ca_pin: state.ca.ca_pin(),
+        user_ca_rotation: NEVER_ROTATED.to_string(),
+        host_ca_rotation: NEVER_ROTATED.to_string(),
+    })
+}
+
+fn token_error(err: TokenError) -> Reject {
+    let status = match &err {
+        TokenError::NotFound { .. } => StatusCode::NOT_FOUND,
+        TokenError::AlreadyExists { .. } => StatusCode::CONFLICT,
+        TokenError::StaticToken { .. }
+        | TokenError::BadRole { .. }
+        | TokenError::NoRoles
+        | TokenError::BadToken { .. }
+        | TokenError::BadTtl { .. } => StatusCode::BAD_REQUEST,
+        _ => StatusCode::INTERNAL_SERVER_ERROR,
+    };
+    Reject::new(status, err.to_string())
+}
+
+fn is_host_id(text: &str) -> bool {
+    !text.is_empty()
+        && text.len() <= 128
+        && text
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.'))
+}
+
+async fn join(state: &State, remote: SocketAddr, body: &[u8]) -> Result<Answer, Reject> {
+    let req: JoinRequest = parse(body, "join")?;
+    let bad = |message: String| Reject::new(StatusCode::BAD_REQUEST, message);
+    if !is_host_id(&req.host_uuid) {
+        return Err(bad(format!("invalid host id {:?}", req.host_uuid)));
+    }
+    let attempt = JoinAttempt::new(req.role, remote.to_string())
+        .with_host(req.host_uuid.clone(), req.nodename.clone());
+    // Every attempt is checked, and audited, before anything else is looked at.
+    if let Err(err) = state.tokens.validate(&req.token, &attempt).await {
+        return Err(match err {
+            TokenError::NotFound { .. }
+            | TokenError::Expired { .. }
+            | TokenError::WrongRole { .. } => Reject::new(StatusCode::FORBIDDEN, err.to_string()),
+            other => token_error(other),
+        });
+    }
+    if !matches!(
+        req.role,
+        SystemRole::Node | SystemRole::Proxy | SystemRole::Auth
+    ) {
+        return Err(bad(format!(
+            "joining as {} is not supported yet: only Node, Proxy and Auth",
+            req.role
+        )));
+    }
+    let ssh_key = PublicKey::from_openssh(req.ssh_public_key.trim())
+        .map_err(|err| bad(format!("invalid SSH public key: {err}")))?;
+    let cluster = state.ca.cluster_name().to_string();
+    let ssh_cert = state
+        .ca
+        .sign_host_ssh(HostCertRequest {
+            public_key: ssh_key,
+            host_uuid: req.host_uuid.clone(),
+            nodename: req.nodename.clone(),
+            role: req.role,
+            additional_principals: req.additional_principals.clone(),
+            ttl: None,
+        })
+        .await
+        .map_err(|err| bad(format!("cannot issue the host SSH certificate: {err}")))?;
+    let ssh_cert = ssh_cert
+        .to_openssh()
+        .map_err(|err| Reject::new(StatusCode::INTERNAL_SERVER_ERROR, err.to_string()))?;
+    let host = format!("{}.{cluster}", req.host_uuid);
+    let mut dns_names = Vec::new();
+    let mut ip_addrs: Vec<IpAddr> = Vec::new();
+    for name in [host.as_str(), req.nodename.as_str(), "localhost"]
+        .into_iter()
+        .chain(req.additional_principals.iter().map(String::as_str))
+        .chain(["127.0.0.1", "::1"])
+    {
+        add_name(name, &mut dns_names, &mut ip_addrs);
+    }
+    let tls_cert = state
+        .ca
+        .sign_tls(TlsCertRequest {
+            public_key: TlsPublicKey::SpkiPem(req.tls_public_key.clone()),
+            identity: TlsIdentity {
+                username: host,
+                roles: Vec::new(),
+                system_role: Some(req.role.as_str().to_string()),
+                cluster_name: cluster.clone(),
+                logins: Vec::new(),
+                expires: state.clock.now() + HOST_TLS_TTL,
+            },
+            usage: TlsUsage::ClientAndServer,
+            dns_names,
+            ip_addrs,
+        })
+        .await
+        .map_err(|err| bad(format!("cannot issue the host TLS certificate: {err}")))?;
+    tracing::info!(host_uuid = %req.host_uuid, role = %req.role, %remote, "host joined");
+    Ok(ok(&JoinResponse {
+        cluster_name: cluster,
+        ssh_cert,
+        tls_cert,
+        tls_ca: state.ca.tls_ca_pem().to_string(),
+        ssh_host_ca: state.ca.export(ExportKind::Host),
+        ssh_user_ca: state.ca.export(ExportKind::UserTrustedCaKeys),
+    }))
+}
+
+async fn add_token(state: &State, by: &str, body: &[u8]) -> Result<Answer, Reject> {
+    let req: AddTokenRequest = parse(body, "token")?;
+    let ttl = req.ttl_secs.map_or(DEFAULT_TOKEN_TTL, Duration::from_secs);
+    let token = state
+        .tokens
+        .add(by, req.roles, ttl, req.token)
+        .await
+        .map_err(token_error)?;
+    Ok(ok(&TokenEntry {
+        token: token.name().to_string(),
+        roles: token.spec.roles.clone(),
+        expires: token.metadata.expires,
+        is_static: false,
+    }))
+}
+
+async fn list_tokens(state: &State) -> Result<Answer, Reject> {
+    let tokens = state.tokens.list().await.map_err(token_error)?;
+    let entries: Vec<TokenEntry> = tokens
+        .into_iter()
+        .map(|info| TokenEntry {
+            token: info.token,
+            roles: info.roles,
+            expires: info.expires,
+            is_static: info.is_static,
+        })
+        .collect();
+    Ok(ok(&entries))
+}
+
+async fn delete_token(state: &State, by: &str, token: &str) -> Result<Answer, Reject> {
+    let token = percent_decode(token)
+        .ok_or_else(|| Reject::new(StatusCode::BAD_REQUEST, "malformed token in the path"))?;
+    state.tokens.delete(by, &token).await.map_err(token_error)?;
+    Ok(ok(&serde_json::json!({})))
+}
+
+async fn heartbeat(
+    state: &State,
+    identity: &TlsIdentity,
+    role: &CallerRole,
+    kind: ServerKind,
+    body: &[u8],
+) -> Result<Answer, Reject> {
+    let req: HeartbeatRequest = parse(body, "heartbeat")?;
+    let name = req.server.name().to_string();
+    if matches!(role, CallerRole::Node | CallerRole::Proxy) {
+        let own = identity
+            .username
+            .strip_suffix(&format!(".{}", identity.cluster_name))
+            .unwrap_or(&identity.username);
+        if own != name {
+            return Err(Reject {
+                status: StatusCode::FORBIDDEN,
+                body: ErrorBody {
+                    error: format!(
+                        "{} {own} may only announce itself, not {name:?}",
+                        role.as_str()
+                    ),
+                    role: Some(role.as_str().to_string()),
+                    route: Some(format!(
+                        "POST /v1/presence/{}",
+                        if kind == ServerKind::Node {
+                            "nodes"
+                        } else {
+                            "proxies"
+                        }
+                    )),
+                },
+            });
+        }
+    }
+    let ttl = req.ttl_secs.map_or(DEFAULT_SERVER_TTL, Duration::from_secs);
+    let stored = state
+        .presence
+        .upsert(kind, req.server, ttl)
+        .await
+        .map_err(|err| {
+            let status = match &err {
+                PresenceError::BadName { .. } | PresenceError::BadTtl { .. } => {
+                    StatusCode::BAD_REQUEST
+                }
+                _ => StatusCode::INTERNAL_SERVER_ERROR,
+            };
+            Reject::new(status, err.to_string())
+        })?;
+    Ok(ok(&stored))
+}
+
+async fn list_servers(state: &State, kind: ServerKind) -> Result<Answer, Reject> {
+    let servers = state
+        .presence
+        .list(kind)
+        .await
+        .map_err(|err| Reject::new(StatusCode::INTERNAL_SERVER_ERROR, err.to_string()))?;
+    Ok(ok(&servers))
+}
+
+fn export(state: &State, kind: &str) -> Result<Answer, Reject> {
+    let kind = ExportKind::from_type_flag(kind).ok_or_else(|| {
+        Reject::new(
+            StatusCode::NOT_FOUND,
+            format!("no CA export of type {kind:?}: expected host, user, user-ca-keys or tls"),
+        )
+    })?;
+    Ok(ok(&ExportResponse {
+        text: state.ca.export(kind),
+    }))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn percent_decoding() {
+        assert_eq!(percent_decode("ab%2Fc").as_deref(), Some("ab/c"));
+        assert_eq!(percent_decode("plain").as_deref(), Some("plain"));
+        assert_eq!(percent_decode("bad%2"), None);
+        assert_eq!(percent_decode("bad%zz"), None);
+    }
+}

@@ -1,0 +1,175 @@
+//! An auth server on `127.0.0.1:0` over a memory backend, with a capturing audit sink
+//! and a fake clock for token expiry (certificates use the real clock: TLS checks
+//! validity against real time).
+
+use std::path::Path;
+use std::sync::{Arc, Mutex};
+
+use async_trait::async_trait;
+use teleport_audit::event::InstanceJoin;
+use teleport_audit::sink::{AuditError, AuditSink, SearchPage, SearchQuery};
+use teleport_audit::{AuditEvent, EventPayload};
+use teleport_auth::api::{
+    issue_admin_identity, AuthClient, AuthServer, AuthServerConfig, Identity, RunningServer,
+};
+use teleport_auth::ca::{CertAuthority, LocalCertAuthority};
+use teleport_auth::presence::Presence;
+use teleport_auth::tokens::TokenService;
+use teleport_backend::MemoryBackend;
+use teleport_core::config::CaSignatureAlgo;
+use teleport_core::{FakeClock, SharedClock, SystemClock};
+
+pub const CLUSTER: &str = "example.com";
+
+/// Keeps every event in memory.
+#[derive(Default)]
+pub struct CaptureSink {
+    events: Mutex<Vec<AuditEvent>>,
+}
+
+impl CaptureSink {
+    /// The `instance.join` events so far.
+    pub fn joins(&self) -> Vec<InstanceJoin> {
+        self.events
+            .lock()
+            .unwrap()
+            .iter()
+            .filter_map(|event| match &event.payload {
+                EventPayload::InstanceJoin(join) => Some(join.clone()),
+                _ => None,
+            })
+            .collect()
+    }
+}
+
+#[async_trait]
+impl AuditSink for CaptureSink {
+    async fn emit(&self, event: AuditEvent) -> Result<(), AuditError> {
+        self.events.lock().unwrap().push(event);
+        Ok(())
+    }
+
+    async fn search(&self, _query: SearchQuery) -> Result<SearchPage, AuditError> {
+        Err(AuditError::SearchUnsupported {
+            sink: "capture".into(),
+        })
+    }
+
+    async fn close(&self) -> Result<(), AuditError> {
+        Ok(())
+    }
+}
+
+pub struct Cluster {
+    pub data_dir: tempfile::TempDir,
+    pub backend: Arc<MemoryBackend>,
+    pub token_clock: FakeClock,
+    pub audit: Arc<CaptureSink>,
+    pub ca: Arc<LocalCertAuthority>,
+    pub server: Option<RunningServer>,
+    pub addr: String,
+    pub admin: Identity,
+}
+
+pub fn system_clock() -> SharedClock {
+    Arc::new(SystemClock)
+}
+
+async fn start_server(
+    backend: &Arc<MemoryBackend>,
+    token_clock: &FakeClock,
+    audit: &Arc<CaptureSink>,
+) -> (Arc<LocalCertAuthority>, RunningServer) {
+    let ca = Arc::new(
+        LocalCertAuthority::load_or_create(
+            backend.clone(),
+            Some(CLUSTER),
+            CaSignatureAlgo::Ed25519,
+            system_clock(),
+        )
+        .await
+        .unwrap(),
+    );
+    let tokens = TokenService::new(
+        backend.clone(),
+        Arc::new(token_clock.clone()),
+        audit.clone(),
+        CLUSTER,
+        &[],
+    )
+    .unwrap();
+    let presence = Presence::new(backend.clone(), system_clock());
+    let server = AuthServer::new(
+        ca.clone(),
+        Arc::new(tokens),
+        Arc::new(presence),
+        system_clock(),
+        AuthServerConfig {
+            public_addrs: vec!["auth.example.com:3025".into()],
+            hostname: "auth".into(),
+            host_uuid: "auth-uuid".into(),
+        },
+    )
+    .await
+    .unwrap()
+    .bind("127.0.0.1:0")
+    .await
+    .unwrap();
+    (ca, server)
+}
+
+impl Cluster {
+    pub async fn start() -> Cluster {
+        let data_dir = tempfile::tempdir().unwrap();
+        let backend = Arc::new(MemoryBackend::new(system_clock()));
+        let token_clock = FakeClock::new(time::OffsetDateTime::now_utc());
+        let audit = Arc::new(CaptureSink::default());
+        let (ca, server) = start_server(&backend, &token_clock, &audit).await;
+        let admin = issue_admin_identity(ca.as_ref(), data_dir.path(), &SystemClock)
+            .await
+            .unwrap();
+        Cluster {
+            data_dir,
+            addr: server.local_addr().to_string(),
+            backend,
+            token_clock,
+            audit,
+            ca,
+            server: Some(server),
+            admin,
+        }
+    }
+
+    /// Stops the server and starts a new one over the same backend.
+    pub async fn restart(&mut self) {
+        if let Some(server) = self.server.take() {
+            server.shutdown().await;
+        }
+        let (ca, server) = start_server(&self.backend, &self.token_clock, &self.audit).await;
+        self.ca = ca;
+        self.addr = server.local_addr().to_string();
+        self.server = Some(server);
+    }
+
+    pub async fn admin_client(&self) -> AuthClient {
+        AuthClient::connect(&self.addr, Some(&self.admin), self.admin.trust())
+            .await
+            .unwrap()
+    }
+
+    pub async fn client_as(&self, identity: &Identity) -> AuthClient {
+        AuthClient::connect(&self.addr, Some(identity), self.ca_trust())
+            .await
+            .unwrap()
+    }
+
+    pub fn ca_trust(&self) -> teleport_auth::api::Trust {
+        teleport_auth::api::Trust::CaPem(self.ca.tls_ca_pem().to_string())
+    }
+}
+
+/// The permission bits of `path`.
+pub fn mode(path: &Path) -> u32 {
+    use std::os::unix::fs::PermissionsExt as _;
+    std::fs::metadata(path).unwrap().permissions().mode() & 0o777
+}
