@@ -7,13 +7,18 @@ use std::sync::Arc;
 use anyhow::{bail, Context, Result};
 use teleport_audit::sink::sink_from_uris;
 use teleport_audit::sink::AuditSink;
-use teleport_auth::api::{issue_admin_identity, AuthServer, AuthServerConfig, RunningServer};
+use teleport_auth::api::{
+    issue_admin_identity, join, AuthClient, AuthServer, AuthServerConfig, Identity, JoinParams,
+    RunningServer,
+};
 use teleport_auth::ca::{CertAuthority, LocalCertAuthority};
 use teleport_auth::presence::Presence;
 use teleport_auth::tokens::TokenService;
 use teleport_backend::{spawn_expiry_sweeper, Backend, SledBackend, DEFAULT_SWEEP_PERIOD};
-use teleport_core::config::{FileConfig, StorageConfig};
+use teleport_core::config::{CaPin, FileConfig, StorageConfig, TokenValue};
+use teleport_core::resource::{Server, ServerSpec, SystemRole};
 use teleport_core::{SharedClock, SystemClock};
+use teleport_node::{spawn_heartbeat, Heartbeat, HEARTBEAT_PERIOD, HEARTBEAT_TTL};
 use tracing::{info, warn};
 
 /// Where `teleport start` looks for its configuration when `--config` is not given.
@@ -32,6 +37,51 @@ pub struct StartFlags {
     pub nodename: Option<String>,
     /// `--pid-file`: where to write the process id.
     pub pid_file: Option<PathBuf>,
+    /// `--roles`: the services to run (auth, node, proxy), instead of the config's
+    /// `enabled` flags.
+    pub roles: Option<String>,
+    /// `--token`: the join token, or the path of a file holding it.
+    pub token: Option<String>,
+    /// `--auth-server`: the auth server to join (`host:3025`).
+    pub auth_server: Option<String>,
+    /// `--ca-pin`: pins the auth server's CA must match (repeatable).
+    pub ca_pins: Vec<String>,
+}
+
+/// Which services this process runs.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+struct Services {
+    auth: bool,
+    node: bool,
+    proxy: bool,
+}
+
+impl Services {
+    /// `--roles` when given (`auth,node,proxy` in any combination), else the
+    /// configuration's `enabled` flags.
+    fn resolve(flags: &StartFlags, config: &FileConfig) -> Result<Services> {
+        let Some(roles) = &flags.roles else {
+            return Ok(Services {
+                auth: config.auth_enabled(),
+                node: config.ssh_enabled(),
+                proxy: config.proxy_enabled(),
+            });
+        };
+        let mut services = Services {
+            auth: false,
+            node: false,
+            proxy: false,
+        };
+        for role in roles.split(',').map(str::trim).filter(|r| !r.is_empty()) {
+            match role.to_ascii_lowercase().as_str() {
+                "auth" => services.auth = true,
+                "node" => services.node = true,
+                "proxy" => services.proxy = true,
+                other => bail!("--roles: unknown role {other:?}: expected auth, node or proxy"),
+            }
+        }
+        Ok(services)
+    }
 }
 
 /// Loads the file named by `--config`, else `/etc/teleport.yaml` when it exists, else
@@ -90,13 +140,14 @@ fn open_storage(config: &FileConfig, data_dir: &Path) -> Result<Arc<dyn Backend>
 }
 
 async fn serve(config: FileConfig, flags: StartFlags) -> Result<()> {
+    let services = Services::resolve(&flags, &config)?;
     let data_dir = config.data_dir();
     create_private_dir(&data_dir)?;
     let backend = open_storage(&config, &data_dir)?;
     let host_uuid = host_uuid(&data_dir)?;
     // The auth service keeps the audit log; opening it now refuses an audit_events_uri
     // this build cannot serve before the process claims to have started.
-    let audit = if config.auth_enabled() {
+    let audit = if services.auth {
         let uris = config.audit_events_uri().to_vec();
         let dir = data_dir.clone();
         let sink =
@@ -112,6 +163,16 @@ async fn serve(config: FileConfig, flags: StartFlags) -> Result<()> {
         Some(audit) => Some(start_auth(&config, &backend, audit, &data_dir, &host_uuid).await?),
         None => None,
     };
+    let _heartbeat = match (&auth, services.node) {
+        (_, false) => None,
+        (Some((_, presence)), true) => Some(spawn_heartbeat(
+            Arc::clone(presence),
+            node_resource(&config, &host_uuid)?,
+            HEARTBEAT_PERIOD,
+            HEARTBEAT_TTL,
+        )),
+        (None, true) => Some(join_cluster(&config, &flags, &data_dir, &host_uuid).await?),
+    };
     let pid_file = flags.pid_file.clone();
     if let Some(path) = &pid_file {
         std::fs::write(path, format!("{}\n", std::process::id()))
@@ -126,8 +187,11 @@ async fn serve(config: FileConfig, flags: StartFlags) -> Result<()> {
     );
 
     let enabled: Vec<&str> = [
-        (config.ssh_enabled(), "ssh_service"),
-        (config.proxy_enabled(), "proxy_service"),
+        (
+            services.node,
+            "ssh_service (the SSH server; the node is announced)",
+        ),
+        (services.proxy, "proxy_service"),
     ]
     .into_iter()
     .filter_map(|(on, name)| on.then_some(name))
@@ -143,7 +207,7 @@ async fn serve(config: FileConfig, flags: StartFlags) -> Result<()> {
 
     let stop = wait_for_stop_signal().await;
     info!(signal = stop, "shutting down");
-    if let Some(server) = auth {
+    if let Some((server, _)) = auth {
         server.shutdown().await;
     }
     if let Some(audit) = &audit {
@@ -232,7 +296,7 @@ async fn start_auth(
     audit: &Arc<dyn AuditSink>,
     data_dir: &Path,
     host_uuid: &str,
-) -> Result<RunningServer> {
+) -> Result<(RunningServer, Arc<Presence>)> {
     let clock: SharedClock = Arc::new(SystemClock);
     let ca = LocalCertAuthority::load_or_create(
         Arc::clone(backend),
@@ -253,7 +317,7 @@ async fn start_auth(
         &config.auth_service.tokens,
     )
     .context("cannot load auth_service.tokens")?;
-    let presence = Presence::new(Arc::clone(backend), Arc::clone(&clock));
+    let presence = Arc::new(Presence::new(Arc::clone(backend), Arc::clone(&clock)));
     let server_config = AuthServerConfig {
         public_addrs: config
             .auth_public_addrs()
@@ -266,7 +330,7 @@ async fn start_auth(
     let server = AuthServer::new(
         Arc::clone(&ca),
         Arc::new(tokens),
-        Arc::new(presence),
+        Arc::clone(&presence),
         Arc::clone(&clock),
         server_config,
     )
@@ -286,5 +350,125 @@ async fn start_auth(
         addr = %running.local_addr(),
         "auth service started"
     );
-    Ok(running)
+    Ok((running, presence))
+}
+
+/// This host as a `node` resource: its id, name, SSH address and static labels.
+fn node_resource(config: &FileConfig, host_uuid: &str) -> Result<Server> {
+    let addr = config
+        .ssh_public_addrs()
+        .first()
+        .map_or_else(|| config.ssh_listen_addr().to_string(), ToString::to_string);
+    let mut server = Server::named(
+        host_uuid,
+        ServerSpec {
+            addr,
+            hostname: config.nodename(),
+            version: crate::VERSION.to_string(),
+            ..ServerSpec::default()
+        },
+    )?;
+    server.metadata.labels = config.ssh_service.labels.clone();
+    Ok(server)
+}
+
+/// The join token from `--token` or `teleport.auth_token`; a value starting with `/` is
+/// a file holding the token, as the manual's `--token=/path/to/token.file`.
+fn join_token(config: &FileConfig, flags: &StartFlags) -> Result<Option<String>> {
+    let value = match &flags.token {
+        Some(text) => Some(
+            text.parse::<TokenValue>()
+                .map_err(|err| anyhow::anyhow!("--token: {err}"))?,
+        ),
+        None => config.teleport.auth_token.clone(),
+    };
+    Ok(match value {
+        None => None,
+        Some(TokenValue::Value(secret)) => Some(secret.expose().to_string()),
+        Some(TokenValue::File(path)) => {
+            let text = std::fs::read_to_string(&path)
+                .with_context(|| format!("cannot read the token file {}", path.display()))?;
+            let token = text.trim();
+            if token.is_empty() {
+                bail!("the token file {} is empty", path.display());
+            }
+            Some(token.to_string())
+        }
+    })
+}
+
+/// Joins the cluster as a Node (or reuses the identity of an earlier join) and starts
+/// announcing this node to the auth server.
+async fn join_cluster(
+    config: &FileConfig,
+    flags: &StartFlags,
+    data_dir: &Path,
+    host_uuid: &str,
+) -> Result<Heartbeat> {
+    let auth_addr = match &flags.auth_server {
+        Some(addr) => addr.clone(),
+        None => config
+            .auth_servers()
+            .first()
+            .map(ToString::to_string)
+            .ok_or_else(|| {
+                anyhow::anyhow!("a node needs --auth-server or teleport.auth_servers to join")
+            })?,
+    };
+    let pins = if flags.ca_pins.is_empty() {
+        config.teleport.ca_pin.clone()
+    } else {
+        flags
+            .ca_pins
+            .iter()
+            .flat_map(|text| text.split(','))
+            .map(|pin| {
+                pin.trim()
+                    .parse::<CaPin>()
+                    .map_err(|err| anyhow::anyhow!("--ca-pin: {err}"))
+            })
+            .collect::<Result<Vec<_>>>()?
+    };
+    let stored = Identity::load(data_dir, SystemRole::Node)
+        .with_context(|| format!("cannot read the node identity under {}", data_dir.display()))?;
+    let token = match (join_token(config, flags)?, &stored) {
+        (Some(token), _) => token,
+        (None, Some(_)) => String::new(),
+        (None, None) => bail!(
+            "this node has not joined a cluster yet: pass --token (from `tctl nodes add`) \
+             or set teleport.auth_token"
+        ),
+    };
+    let nodename = config.nodename();
+    let public_addrs: Vec<String> = config
+        .ssh_public_addrs()
+        .iter()
+        .map(|addr| addr.host.clone())
+        .collect();
+    let identity = join(&JoinParams {
+        auth_addr: &auth_addr,
+        token: &token,
+        role: SystemRole::Node,
+        ca_pins: &pins,
+        data_dir,
+        nodename: &nodename,
+        host_uuid,
+        additional_principals: &public_addrs,
+    })
+    .await
+    .with_context(|| format!("cannot join the cluster through {auth_addr}"))?;
+    info!(
+        cluster = %identity.cluster_name,
+        auth_server = %auth_addr,
+        "joined the cluster as a Node"
+    );
+    let client = AuthClient::connect(&auth_addr, Some(&identity), identity.trust())
+        .await
+        .with_context(|| format!("cannot reach the auth server at {auth_addr}"))?;
+    Ok(spawn_heartbeat(
+        client,
+        node_resource(config, host_uuid)?,
+        HEARTBEAT_PERIOD,
+        HEARTBEAT_TTL,
+    ))
 }

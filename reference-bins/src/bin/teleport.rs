@@ -43,6 +43,19 @@ struct StartArgs {
     /// Write the process id to this file.
     #[arg(long = "pid-file")]
     pid_file: Option<PathBuf>,
+    /// Services to run: a comma-separated list of auth, node and proxy
+    /// [default: the config's enabled flags].
+    #[arg(long = "roles")]
+    roles: Option<String>,
+    /// Join token (from `tctl nodes add`), or the path of a file holding it.
+    #[arg(long = "token")]
+    token: Option<String>,
+    /// Address of the auth server to join, such as auth.example.com:3025.
+    #[arg(long = "auth-server")]
+    auth_server: Option<String>,
+    /// CA pin of the auth server (`tctl status`): sha256:<hex>. Repeatable.
+    #[arg(long = "ca-pin")]
+    ca_pin: Vec<String>,
 }
 
 #[derive(Debug, Args)]
@@ -75,6 +88,10 @@ fn main() -> ExitCode {
                 data_dir: args.data_dir,
                 nodename: args.nodename,
                 pid_file: args.pid_file,
+                roles: args.roles,
+                token: args.token,
+                auth_server: args.auth_server,
+                ca_pins: args.ca_pin,
             };
             match start::run(flags) {
                 Ok(()) => ExitCode::SUCCESS,
