@@ -331,6 +331,7 @@ async fn start_auth(
         Arc::clone(&ca),
         Arc::new(tokens),
         Arc::clone(&presence),
+        Arc::clone(audit),
         Arc::clone(&clock),
         server_config,
     )

@@ -21,6 +21,15 @@
 //! Auth servers (system role Auth) may do what Admin does. Bodies are capped at
 //! [`MAX_BODY`]; malformed JSON is a 400 naming the problem.
 //!
+//! Every refusal by a security check is recorded in the audit log given to
+//! [`AuthServer::new`] as an `auth` event (code T3007W, `success: false`) with the
+//! client's address (`addr.remote`, `addr.local`), the caller's user when its
+//! certificate names one, and in `error` the route and the reason: a TLS handshake
+//! that rustls refused (a certificate from another CA, an expired one, no common
+//! protocol), a 401 and a 403. Join refusals are recorded by the token service as
+//! `instance.join`; ordinary 400s and 404s are not recorded. A sink that fails only
+//! costs a warning in the log: the refusal stands and the server keeps serving.
+//!
 //! [`AuthClient`] is the one typed client; [`join`] is how hosts join, checking the
 //! CA pin before the token is sent, and storing an [`Identity`] so later starts need
 //! no token.

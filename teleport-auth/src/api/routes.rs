@@ -1,5 +1,11 @@
 //! The auth API's routes: one exhaustive match on (method, path), each route checking
 //! the caller's role before doing anything.
+//!
+//! Every refusal by a role check (401 without a usable client certificate, 403 for a
+//! role the route does not admit or a host announcing another host) is audited as an
+//! `auth` (T3007W) event naming the caller's user when known, its address, the route
+//! and the reason. Join refusals are audited by the token service as `instance.join`;
+//! ordinary 400s and 404s are not audited.
 
 use std::net::{IpAddr, SocketAddr};
 use std::time::Duration;
@@ -12,7 +18,7 @@ use serde::de::DeserializeOwned;
 use serde::Serialize;
 use teleport_core::resource::SystemRole;
 
-use super::server::{add_name, Caller, CallerRole, State};
+use super::server::{add_name, Caller, CallerRole, Peer, State};
 use super::types::{
     AddTokenRequest, ErrorBody, ExportResponse, HeartbeatRequest, JoinRequest, JoinResponse,
     PingResponse, StatusResponse, TokenEntry,
@@ -57,6 +63,16 @@ pub(crate) fn error_response(status: StatusCode, message: impl Into<String>) -> 
 pub(crate) struct Reject {
     status: StatusCode,
     body: ErrorBody,
+    /// Set when a security check refused: what the audit log records.
+    audit: Option<Box<Audited>>,
+}
+
+/// What the audit log records of a security check's refusal, besides the addresses.
+struct Audited {
+    /// The caller's user, empty when unknown.
+    user: String,
+    /// The route, as `METHOD /path` (with secrets in the path left out).
+    route: String,
 }
 
 impl Reject {
@@ -68,7 +84,22 @@ impl Reject {
                 role: None,
                 route: None,
             },
+            audit: None,
         }
+    }
+
+    /// This refusal, recorded in the audit log as `user`'s refusal on `route`.
+    fn audited(mut self, user: &str, route: &str) -> Self {
+        self.audit = Some(Box::new(Audited {
+            user: user.to_string(),
+            route: route.to_string(),
+        }));
+        self
+    }
+
+    /// The audit log's reason: the route, the status and the message.
+    fn audit_reason(&self, route: &str) -> String {
+        format!("{route}: {}: {}", self.status, self.body.error)
     }
 
     fn into_answer(self) -> Answer {
@@ -91,7 +122,7 @@ fn parse<T: DeserializeOwned>(body: &[u8], what: &str) -> Result<T, Reject> {
 }
 
 /// Lets the caller through if its role is one of `allowed`: 401 without a usable
-/// certificate, 403 naming the role and route otherwise.
+/// certificate, 403 naming the role and route otherwise; either refusal is audited.
 fn require<'a>(
     caller: &'a Caller,
     allowed: &[CallerRole],
@@ -101,20 +132,24 @@ fn require<'a>(
         Caller::Anonymous => Err(Reject::new(
             StatusCode::UNAUTHORIZED,
             format!("{route} needs a client certificate issued by the cluster's TLS CA"),
-        )),
+        )
+        .audited("", route)),
         Caller::Invalid(why) => Err(Reject::new(
             StatusCode::UNAUTHORIZED,
             format!("the client certificate is not usable: {why}"),
-        )),
+        )
+        .audited("", route)),
         Caller::Identified { identity, role } if allowed.contains(role) => Ok((identity, role)),
-        Caller::Identified { role, .. } => Err(Reject {
+        Caller::Identified { identity, role } => Err(Reject {
             status: StatusCode::FORBIDDEN,
             body: ErrorBody {
                 error: format!("role {} may not use {route}", role.as_str()),
                 role: Some(role.as_str().to_string()),
                 route: Some(route.to_string()),
             },
-        }),
+            audit: None,
+        }
+        .audited(&identity.username, route)),
     }
 }
 
@@ -140,7 +175,7 @@ fn percent_decode(segment: &str) -> Option<String> {
 pub(crate) async fn route(
     state: &State,
     caller: &Caller,
-    remote: SocketAddr,
+    peer: Peer,
     method: &Method,
     path: &str,
     body: &[u8],
@@ -150,7 +185,7 @@ pub(crate) async fn route(
     let route = format!("{method} {path}");
     let result = match (method.clone(), segments.as_slice()) {
         (Method::GET, ["v1", "ping"]) => Ok(ping(state)),
-        (Method::POST, ["v1", "join"]) => join(state, remote, body).await,
+        (Method::POST, ["v1", "join"]) => join(state, peer.remote, body).await,
         (Method::GET, ["v1", "status"]) => {
             require(caller, &[Admin, Auth], &route).map(|_| status(state))
         }
@@ -213,7 +248,16 @@ pub(crate) async fn route(
             format!("no route {route}"),
         )),
     };
-    result.unwrap_or_else(Reject::into_answer)
+    match result {
+        Ok(answer) => answer,
+        Err(reject) => {
+            if let Some(audited) = &reject.audit {
+                let reason = reject.audit_reason(&audited.route);
+                state.audit_refusal(peer, &audited.user, reason).await;
+            }
+            reject.into_answer()
+        }
+    }
 }
 
 fn ping(state: &State) -> Answer {
@@ -390,6 +434,14 @@ async fn heartbeat(
             .strip_suffix(&format!(".{}", identity.cluster_name))
             .unwrap_or(&identity.username);
         if own != name {
+            let route = format!(
+                "POST /v1/presence/{}",
+                if kind == ServerKind::Node {
+                    "nodes"
+                } else {
+                    "proxies"
+                }
+            );
             return Err(Reject {
                 status: StatusCode::FORBIDDEN,
                 body: ErrorBody {
@@ -398,16 +450,11 @@ async fn heartbeat(
                         role.as_str()
                     ),
                     role: Some(role.as_str().to_string()),
-                    route: Some(format!(
-                        "POST /v1/presence/{}",
-                        if kind == ServerKind::Node {
-                            "nodes"
-                        } else {
-                            "proxies"
-                        }
-                    )),
+                    route: Some(route.clone()),
                 },
-            });
+                audit: None,
+            }
+            .audited(&identity.username, &route));
         }
     }
     let ttl = req.ttl_secs.map_or(DEFAULT_SERVER_TTL, Duration::from_secs);

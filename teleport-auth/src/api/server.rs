@@ -1,5 +1,11 @@
 //! [`AuthServer`]: the auth API's listener. Each connection is TLS (client certificate
 //! optional), then HTTP/1.1; the caller's identity comes from its verified certificate.
+//!
+//! Refusals by a security check are audited as `auth` (T3007W) events: a TLS handshake
+//! that rustls refused (a client certificate from another CA or expired, no common
+//! protocol version or ALPN protocol) here, where the rustls error is known, and the
+//! routes' 401s and 403s in [`routes`]. Recording never fails the server: an event
+//! that cannot be written within [`AUDIT_TIMEOUT`] is logged as a warning and dropped.
 
 use std::net::{IpAddr, SocketAddr};
 use std::sync::Arc;
@@ -9,6 +15,9 @@ use http_body_util::{BodyExt as _, Full, Limited};
 use hyper::body::{Bytes, Incoming};
 use hyper::{Request, Response, StatusCode};
 use hyper_util::rt::{TokioIo, TokioTimer};
+use teleport_audit::event::{AuthAttempt, ConnectionMetadata, Status, UserMetadata};
+use teleport_audit::sink::AuditSink;
+use teleport_audit::{AuditEvent, EventPayload};
 use teleport_core::SharedClock;
 use tokio::net::TcpListener;
 use tokio::sync::oneshot;
@@ -30,6 +39,9 @@ const HANDSHAKE_TIMEOUT: Duration = Duration::from_secs(10);
 
 /// How long a client has to send a request's headers, and then its body.
 const REQUEST_TIMEOUT: Duration = Duration::from_secs(30);
+
+/// How long recording one refusal in the audit log may take before it is given up.
+pub(crate) const AUDIT_TIMEOUT: Duration = Duration::from_secs(5);
 
 /// How long the auth server's own TLS certificate is valid (re-issued at each start).
 const SERVER_CERT_TTL: time::Duration = time::Duration::days(365);
@@ -111,7 +123,49 @@ pub(crate) struct State {
     pub(crate) ca: Arc<dyn CertAuthority>,
     pub(crate) tokens: Arc<TokenService>,
     pub(crate) presence: Arc<Presence>,
+    pub(crate) audit: Arc<dyn AuditSink>,
     pub(crate) clock: SharedClock,
+}
+
+/// The two ends of a connection, for the audit log.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Peer {
+    /// The server's end.
+    pub(crate) local: SocketAddr,
+    /// The client's end.
+    pub(crate) remote: SocketAddr,
+}
+
+impl State {
+    /// Records that a security check refused `user` (empty when unknown) from `peer`
+    /// because of `reason`, as an `auth` (T3007W) event. A sink that fails or takes
+    /// longer than [`AUDIT_TIMEOUT`] is logged as a warning; the refusal stands.
+    pub(crate) async fn audit_refusal(&self, peer: Peer, user: &str, reason: String) {
+        let event = AuditEvent::new(
+            EventPayload::AuthAttempt(AuthAttempt {
+                user: UserMetadata {
+                    user: user.to_string(),
+                    login: String::new(),
+                },
+                connection: ConnectionMetadata {
+                    local_addr: peer.local.to_string(),
+                    remote_addr: peer.remote.to_string(),
+                },
+                status: Status::failed(reason),
+            }),
+            self.ca.cluster_name(),
+            self.clock.as_ref(),
+        );
+        match tokio::time::timeout(AUDIT_TIMEOUT, self.audit.emit(event)).await {
+            Ok(Ok(())) => {}
+            Ok(Err(err)) => {
+                tracing::warn!(remote = %peer.remote, "an auth API refusal could not be audited: {err}");
+            }
+            Err(_) => {
+                tracing::warn!(remote = %peer.remote, "an auth API refusal could not be audited in {AUDIT_TIMEOUT:?}");
+            }
+        }
+    }
 }
 
 /// The auth API server, ready to serve.
@@ -182,12 +236,14 @@ pub(crate) fn add_name(host: &str, dns: &mut Vec<String>, ips: &mut Vec<IpAddr>)
 
 impl AuthServer {
     /// An auth server signing with `ca`, checking join tokens with `tokens` (which
-    /// audits every join attempt) and keeping heartbeats in `presence`. Its own TLS
+    /// audits every join attempt), keeping heartbeats in `presence` and recording its
+    /// own refusals (failed TLS handshakes, 401s, 403s) in `audit`. Its own TLS
     /// certificate is issued now by the cluster's TLS CA.
     pub async fn new(
         ca: Arc<dyn CertAuthority>,
         tokens: Arc<TokenService>,
         presence: Arc<Presence>,
+        audit: Arc<dyn AuditSink>,
         clock: SharedClock,
         config: AuthServerConfig,
     ) -> Result<Self> {
@@ -223,6 +279,7 @@ impl AuthServer {
                 ca,
                 tokens,
                 presence,
+                audit,
                 clock,
             }),
             acceptor: TlsAcceptor::from(Arc::new(config)),
@@ -331,10 +388,28 @@ async fn serve_connection(
     stream: tokio::net::TcpStream,
     remote: SocketAddr,
 ) {
+    // The local address is only for the audit log: a socket that lost it still serves.
+    let local = stream
+        .local_addr()
+        .unwrap_or_else(|_| SocketAddr::from(([0, 0, 0, 0], 0)));
+    let peer = Peer { local, remote };
     let tls = match tokio::time::timeout(HANDSHAKE_TIMEOUT, acceptor.accept(stream)).await {
         Ok(Ok(tls)) => tls,
         Ok(Err(err)) => {
             tracing::info!(%remote, "auth API TLS handshake refused: {err}");
+            // Only what this server's rustls refused is a security check's refusal; a
+            // connection closed or reset mid-handshake (port probes, health checks) is
+            // not, nor is a client's alert (the client refused this server, such as a
+            // joining host whose CA pin does not match).
+            if let Some(refused) = err
+                .get_ref()
+                .and_then(|inner| inner.downcast_ref::<rustls::Error>())
+                .filter(|refused| !matches!(refused, rustls::Error::AlertReceived(_)))
+            {
+                state
+                    .audit_refusal(peer, "", format!("TLS handshake refused: {refused}"))
+                    .await;
+            }
             return;
         }
         Err(_) => {
@@ -346,7 +421,7 @@ async fn serve_connection(
     let service = hyper::service::service_fn(move |req| {
         let state = state.clone();
         let caller = caller.clone();
-        async move { Ok::<_, std::convert::Infallible>(handle(&state, &caller, remote, req).await) }
+        async move { Ok::<_, std::convert::Infallible>(handle(&state, &caller, peer, req).await) }
     });
     if let Err(err) = hyper::server::conn::http1::Builder::new()
         .timer(TokioTimer::new())
@@ -361,7 +436,7 @@ async fn serve_connection(
 async fn handle(
     state: &State,
     caller: &Caller,
-    remote: SocketAddr,
+    peer: Peer,
     req: Request<Incoming>,
 ) -> Response<Full<Bytes>> {
     let (parts, body) = req.into_parts();
@@ -390,13 +465,5 @@ async fn handle(
             );
         }
     };
-    routes::route(
-        state,
-        caller,
-        remote,
-        &parts.method,
-        parts.uri.path(),
-        &body,
-    )
-    .await
+    routes::route(state, caller, peer, &parts.method, parts.uri.path(), &body).await
 }

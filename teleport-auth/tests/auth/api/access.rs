@@ -1,5 +1,6 @@
 //! Who may call what: anonymous callers, wrong roles, foreign and expired client
-//! certificates, malformed requests.
+//! certificates, no common protocol, malformed requests; and that every refusal but
+//! the malformed requests' is in the audit log as an `auth` (T3007W) event.
 
 use std::sync::Arc;
 
@@ -94,6 +95,17 @@ async fn admin_routes_need_the_admin_role() {
     ] {
         assert!(matches!(err, ApiError::Unauthorized { .. }), "{err}");
     }
+    // Each 401 is audited with the route and the reason; no user is known.
+    for route in ["GET /v1/status", "GET /v1/tokens", "GET /v1/presence/nodes"] {
+        let refusal = cluster
+            .audit
+            .wait_for_refusal(&[route, "401 Unauthorized", "needs a client certificate"])
+            .await;
+        assert_eq!(refusal.user.user, "");
+        assert!(refusal.connection.remote_addr.starts_with("127.0.0.1:"));
+        assert_eq!(refusal.connection.local_addr, cluster.addr);
+    }
+    assert_eq!(cluster.audit.refusals().len(), 3);
 
     // A node: 403 naming the role and the route.
     let node = cluster
@@ -117,6 +129,34 @@ async fn admin_routes_need_the_admin_role() {
     ] {
         assert!(matches!(err, ApiError::Forbidden { .. }), "{err}");
     }
+    // Each 403 is audited with the node's user, the route and the reason.
+    for route in [
+        "GET /v1/status",
+        "GET /v1/tokens",
+        "POST /v1/tokens",
+        "GET /v1/presence/nodes",
+        "GET /v1/authorities/tls/export",
+    ] {
+        let refusal = cluster
+            .audit
+            .wait_for_refusal(&[route, "403 Forbidden", "role Node may not use"])
+            .await;
+        assert_eq!(refusal.user.user, format!("node-1.{CLUSTER}"));
+        assert!(refusal.connection.remote_addr.starts_with("127.0.0.1:"));
+    }
+    // The token in a refused path is not written to the audit log.
+    let refusal = cluster
+        .audit
+        .wait_for_refusal(&["DELETE /v1/tokens/{token}", "403 Forbidden"])
+        .await;
+    assert!(!refusal.status.error.contains("whatever"), "{refusal:?}");
+    assert_eq!(cluster.audit.refusals().len(), 3 + 6);
+    // The admin's successful calls are not audited as refusals.
+    assert!(cluster
+        .audit
+        .refusals()
+        .iter()
+        .all(|event| !format!("{event:?}").contains(ADMIN_USER)));
 }
 
 #[tokio::test]
@@ -189,6 +229,18 @@ async fn a_client_certificate_from_another_cluster_is_refused() {
         .await
         .unwrap();
     assert_refused(&cluster, &forged).await;
+    let refusal = cluster
+        .audit
+        .wait_for_refusal(&["TLS handshake refused", "invalid peer certificate"])
+        .await;
+    // Same cluster name, so same issuer name: the signature is what gives it away.
+    assert!(
+        ["BadSignature", "UnknownIssuer"]
+            .iter()
+            .any(|why| refusal.status.error.contains(why)),
+        "{refusal:?}"
+    );
+    assert!(refusal.connection.remote_addr.starts_with("127.0.0.1:"));
 }
 
 #[tokio::test]
@@ -224,6 +276,74 @@ async fn an_expired_client_certificate_is_refused() {
         .unwrap();
     let expired = identity_of(&past_ca, SystemRole::Admin, ADMIN_USER, key, cert);
     assert_refused(&cluster, &expired).await;
+    let refusal = cluster
+        .audit
+        .wait_for_refusal(&["TLS handshake refused", "invalid peer certificate"])
+        .await;
+    assert!(
+        refusal.status.error.to_lowercase().contains("expired"),
+        "{refusal:?}"
+    );
+    assert!(refusal.connection.remote_addr.starts_with("127.0.0.1:"));
+}
+
+#[tokio::test]
+async fn a_client_with_no_common_protocol_is_refused() {
+    use rustls::pki_types::pem::PemObject as _;
+    use rustls::pki_types::{CertificateDer, ServerName};
+
+    let cluster = Cluster::start().await;
+    let mut roots = rustls::RootCertStore::empty();
+    for cert in CertificateDer::pem_slice_iter(cluster.ca.tls_ca_pem().as_bytes()) {
+        roots.add(cert.unwrap()).unwrap();
+    }
+    let mut config = rustls::ClientConfig::builder_with_provider(Arc::new(
+        rustls::crypto::ring::default_provider(),
+    ))
+    .with_safe_default_protocol_versions()
+    .unwrap()
+    .with_root_certificates(roots)
+    .with_no_client_auth();
+    // The server speaks only HTTP/1.1.
+    config.alpn_protocols = vec![b"h2".to_vec()];
+    let connector = tokio_rustls::TlsConnector::from(Arc::new(config));
+    let tcp = tokio::net::TcpStream::connect(&cluster.addr).await.unwrap();
+    let err = connector
+        .connect(ServerName::try_from("localhost").unwrap(), tcp)
+        .await
+        .unwrap_err();
+    assert!(err.to_string().contains("NoApplicationProtocol"), "{err}");
+    let refusal = cluster
+        .audit
+        .wait_for_refusal(&["TLS handshake refused"])
+        .await;
+    assert!(refusal.status.error.contains("protocol"), "{refusal:?}");
+    cluster.admin_client().await.status().await.unwrap();
+}
+
+#[tokio::test]
+async fn a_failing_audit_sink_costs_a_warning_not_the_server() {
+    let cluster = Cluster::start().await;
+    cluster.audit.set_failing(true);
+    let anonymous = AuthClient::connect(&cluster.addr, None, cluster.ca_trust())
+        .await
+        .unwrap();
+    let err = anonymous.status().await.unwrap_err();
+    assert!(matches!(err, ApiError::Unauthorized { .. }), "{err}");
+    let node = cluster
+        .client_as(&node_identity(&cluster.ca, "node-1").await)
+        .await;
+    let err = node.status().await.unwrap_err();
+    assert!(matches!(err, ApiError::Forbidden { .. }), "{err}");
+    // The refusals stand, and the server keeps serving.
+    anonymous.ping().await.unwrap();
+    cluster.admin_client().await.status().await.unwrap();
+    cluster.audit.set_failing(false);
+    anonymous.status().await.unwrap_err();
+    cluster
+        .audit
+        .wait_for_refusal(&["GET /v1/status", "401 Unauthorized"])
+        .await;
 }
 
 #[tokio::test]
@@ -263,4 +383,10 @@ async fn malformed_requests_are_400_and_the_server_keeps_serving() {
     anonymous.ping().await.unwrap();
     admin.status().await.unwrap();
     assert!(cluster.audit.joins().is_empty());
+    // Ordinary 400s and 404s are not security refusals: nothing audited.
+    assert!(
+        cluster.audit.refusals().is_empty(),
+        "{:?}",
+        cluster.audit.refusals()
+    );
 }

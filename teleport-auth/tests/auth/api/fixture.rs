@@ -3,10 +3,11 @@
 //! validity against real time).
 
 use std::path::Path;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 
 use async_trait::async_trait;
-use teleport_audit::event::InstanceJoin;
+use teleport_audit::event::{AuthAttempt, InstanceJoin};
 use teleport_audit::sink::{AuditError, AuditSink, SearchPage, SearchQuery};
 use teleport_audit::{AuditEvent, EventPayload};
 use teleport_auth::api::{
@@ -21,13 +22,19 @@ use teleport_core::{FakeClock, SharedClock, SystemClock};
 
 pub const CLUSTER: &str = "example.com";
 
-/// Keeps every event in memory.
+/// Keeps every event in memory, or fails every emit while [`CaptureSink::set_failing`].
 #[derive(Default)]
 pub struct CaptureSink {
     events: Mutex<Vec<AuditEvent>>,
+    failing: AtomicBool,
 }
 
 impl CaptureSink {
+    /// Makes every later emit fail (`true`) or succeed again (`false`).
+    pub fn set_failing(&self, failing: bool) {
+        self.failing.store(failing, Ordering::SeqCst);
+    }
+
     /// The `instance.join` events so far.
     pub fn joins(&self) -> Vec<InstanceJoin> {
         self.events
@@ -40,11 +47,56 @@ impl CaptureSink {
             })
             .collect()
     }
+
+    /// The `auth` events so far: the auth API's refusals.
+    pub fn refusals(&self) -> Vec<AuditEvent> {
+        self.events
+            .lock()
+            .unwrap()
+            .iter()
+            .filter(|event| event.event_type() == "auth")
+            .cloned()
+            .collect()
+    }
+
+    /// Waits up to five seconds for an `auth` event (T3007W, `success: false`) whose
+    /// error contains every one of `needles`, and returns it. A TLS refusal is audited
+    /// by the server's connection task, which may finish after the client saw it fail.
+    pub async fn wait_for_refusal(&self, needles: &[&str]) -> AuthAttempt {
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(5);
+        loop {
+            let found = self.refusals().into_iter().find_map(|event| {
+                let EventPayload::AuthAttempt(attempt) = &event.payload else {
+                    return None;
+                };
+                (event.common.code == "T3007W"
+                    && !attempt.status.success
+                    && needles.iter().all(|n| attempt.status.error.contains(n)))
+                .then(|| attempt.clone())
+            });
+            if let Some(attempt) = found {
+                return attempt;
+            }
+            assert!(
+                std::time::Instant::now() < deadline,
+                "no auth event with {needles:?} in {:#?}",
+                self.refusals()
+            );
+            tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+        }
+    }
 }
 
 #[async_trait]
 impl AuditSink for CaptureSink {
     async fn emit(&self, event: AuditEvent) -> Result<(), AuditError> {
+        if self.failing.load(Ordering::SeqCst) {
+            return Err(AuditError::Io {
+                action: "write",
+                path: "capture".into(),
+                source: std::io::Error::other("the test sink is failing"),
+            });
+        }
         self.events.lock().unwrap().push(event);
         Ok(())
     }
@@ -103,6 +155,7 @@ async fn start_server(
         ca.clone(),
         Arc::new(tokens),
         Arc::new(presence),
+        audit.clone(),
         system_clock(),
         AuthServerConfig {
             public_addrs: vec!["auth.example.com:3025".into()],

@@ -128,6 +128,17 @@ async fn node_joins_with_pin_then_restarts_without_token() {
         matches!(&err, ApiError::Forbidden { role, .. } if role == "Node"),
         "{err}"
     );
+    // ... and that refusal is audited, naming the node, the route and the reason.
+    let refusal = cluster
+        .audit
+        .wait_for_refusal(&[
+            "POST /v1/presence/nodes",
+            "403 Forbidden",
+            "may only announce itself",
+        ])
+        .await;
+    assert_eq!(refusal.user.user, format!("{NODE_UUID}.{CLUSTER}"));
+    assert!(refusal.connection.remote_addr.starts_with("127.0.0.1:"));
     let nodes = admin.list_nodes().await.unwrap();
     assert_eq!(nodes.len(), 1);
     assert_eq!(nodes[0].name(), NODE_UUID);
