@@ -22,8 +22,8 @@ pub struct Connection {
     pub config: Option<PathBuf>,
     /// `--auth-server`: the auth API address, instead of the config's listen address.
     pub auth_server: Option<String>,
-    /// `-i/--identity`: a data directory holding an admin identity
-    /// (`identity/admin/`), instead of the config's `data_dir`.
+    /// `-i/--identity`: an identity file (`identity.json`), or a data directory holding
+    /// an admin identity (`identity/admin/`), instead of the config's `data_dir`.
     pub identity: Option<PathBuf>,
 }
 
@@ -59,21 +59,28 @@ pub async fn connect(conn: &Connection) -> Result<(AuthClient, String)> {
             dial_addr(&listen.host, listen.port_or(3025))
         }
     };
-    let data_dir = conn.identity.clone().unwrap_or_else(|| config.data_dir());
-    let identity = Identity::load(&data_dir, SystemRole::Admin)
-        .with_context(|| {
-            format!(
-                "cannot read the admin identity under {}",
-                data_dir.display()
-            )
-        })?
-        .ok_or_else(|| {
-            anyhow!(
-                "no admin identity under {}/identity/admin: run tctl on the auth server \
-                 (as the user that runs teleport) or pass --identity",
-                data_dir.display()
-            )
-        })?;
+    let identity = match &conn.identity {
+        // An identity file, as `tctl -i FILE` takes it on another machine.
+        Some(path) if path.is_file() => Identity::load_file(path)
+            .with_context(|| format!("cannot read the identity file {}", path.display()))?,
+        other => {
+            let data_dir = other.clone().unwrap_or_else(|| config.data_dir());
+            Identity::load(&data_dir, SystemRole::Admin)
+                .with_context(|| {
+                    format!(
+                        "cannot read the admin identity under {}",
+                        data_dir.display()
+                    )
+                })?
+                .ok_or_else(|| {
+                    anyhow!(
+                        "no admin identity under {}/identity/admin: run tctl on the auth \
+                         server (as the user that runs teleport) or pass --identity",
+                        data_dir.display()
+                    )
+                })?
+        }
+    };
     let client = AuthClient::connect(&addr, Some(&identity), identity.trust())
         .await
         .with_context(|| format!("cannot reach the auth server at {addr}"))?;

@@ -573,6 +573,48 @@ fn tctl_on_the_auth_host_reports_status_manages_tokens_and_exports_cas() {
         "a static token lives in the config"
     );
 
+    // From elsewhere: --auth-server and an identity file, no config.
+    let identity_file = dir.path().join("admin-identity.json");
+    std::fs::copy(
+        data_dir.join("identity/admin/identity.json"),
+        &identity_file,
+    )
+    .unwrap();
+    let listen = std::fs::read_to_string(&config).unwrap();
+    let addr = listen
+        .lines()
+        .find_map(|line| line.trim().strip_prefix("listen_addr: "))
+        .unwrap()
+        .to_string();
+    let out = run(
+        TCTL,
+        &[
+            "--auth-server",
+            &addr,
+            "-i",
+            identity_file.to_str().unwrap(),
+            "-c",
+            "/nonexistent/teleport.yaml",
+            "status",
+        ],
+    );
+    assert_eq!(out.status.code(), Some(1), "a named config must exist");
+    let out = run(
+        TCTL,
+        &[
+            "--auth-server",
+            &addr,
+            "-i",
+            identity_file.to_str().unwrap(),
+            "status",
+        ],
+    );
+    assert!(
+        stdout(&out).contains("Cluster  tctl.example.com"),
+        "{}",
+        stderr(&out)
+    );
+
     // Exports OpenSSH reads; no nodes yet.
     let host = tctl(&["auth", "export", "--type=host"]);
     assert!(

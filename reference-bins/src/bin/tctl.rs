@@ -20,7 +20,7 @@ struct Cli {
     /// Address of the auth server [default: the config's auth_service.listen_addr].
     #[arg(long = "auth-server", global = true)]
     auth_server: Option<String>,
-    /// A data directory holding an admin identity (identity/admin/).
+    /// An identity file (identity.json), or a data directory holding identity/admin/.
     #[arg(short = 'i', long = "identity", global = true)]
     identity: Option<PathBuf>,
     #[command(subcommand)]

@@ -145,16 +145,15 @@ impl Identity {
     /// The identity of `role` stored under `data_dir`, `None` when there is none.
     pub fn load(data_dir: &Path, role: SystemRole) -> Result<Option<Identity>> {
         let path = Self::dir(data_dir, role).join(IDENTITY_FILE);
-        let bytes = match std::fs::read(&path) {
-            Ok(bytes) => bytes,
-            Err(err) if err.kind() == std::io::ErrorKind::NotFound => return Ok(None),
-            Err(err) => return Err(storage(&path, err)),
+        let identity = match Self::load_file(&path) {
+            Ok(identity) => identity,
+            Err(ApiError::Storage { source, .. })
+                if source.kind() == std::io::ErrorKind::NotFound =>
+            {
+                return Ok(None)
+            }
+            Err(err) => return Err(err),
         };
-        let identity: Identity =
-            serde_json::from_slice(&bytes).map_err(|err| ApiError::CorruptIdentity {
-                path: path.display().to_string(),
-                message: err.to_string(),
-            })?;
         if identity.role != role {
             return Err(ApiError::CorruptIdentity {
                 path: path.display().to_string(),
@@ -162,6 +161,16 @@ impl Identity {
             });
         }
         Ok(Some(identity))
+    }
+
+    /// Reads an identity file (an `identity.json` copied from a data directory, as
+    /// `tctl -i FILE` takes it), whatever its role.
+    pub fn load_file(path: &Path) -> Result<Identity> {
+        let bytes = std::fs::read(path).map_err(|err| storage(path, err))?;
+        serde_json::from_slice(&bytes).map_err(|err| ApiError::CorruptIdentity {
+            path: path.display().to_string(),
+            message: err.to_string(),
+        })
     }
 
     /// How to trust the auth server with this identity: its stored TLS CA.
