@@ -3,5 +3,7 @@
 
 pub mod api;
 pub mod ca;
+pub mod local;
 pub mod presence;
+pub mod rbac;
 pub mod tokens;

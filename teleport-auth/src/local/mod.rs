@@ -1,0 +1,1 @@
+//! Local users: passwords, second factors and lockout (being written).
