@@ -330,6 +330,25 @@ fn open_sled(config: &::sled::Config) -> std::result::Result<::sled::Db, ::sled:
     }
 }
 
+/// Drops the store once nothing else holds it, so that when `close` returns, sled's files
+/// and the directory lock are released and the directory can be opened again at once. A
+/// flush that just finished may still hold a clone for a moment (it wakes its waiters
+/// before it lets go); a read in flight holds one until it ends. Waits at most
+/// [`SLED_RELEASE_WAIT`]; after that the last holder releases it.
+async fn release(mut store: Arc<Store>) {
+    let deadline = std::time::Instant::now() + SLED_RELEASE_WAIT;
+    loop {
+        match Arc::try_unwrap(store) {
+            Ok(store) => return drop(store),
+            Err(shared) if std::time::Instant::now() < deadline => {
+                store = shared;
+                tokio::time::sleep(std::time::Duration::from_millis(1)).await;
+            }
+            Err(_) => return,
+        }
+    }
+}
+
 /// How long [`open_sled`] waits for a just-closed database to let go of its files.
 const SLED_RELEASE_WAIT: std::time::Duration = std::time::Duration::from_secs(5);
 
@@ -432,7 +451,9 @@ impl Backend for SledBackend {
         lock_unpoisoned(&store.writer).closed = true;
         self.hub.close();
         let applied = store.commit.applied();
-        wait_durable(&store, applied).await
+        let durable = wait_durable(&store, applied).await;
+        release(store).await;
+        durable
     }
 
     fn clock(&self) -> &SharedClock {

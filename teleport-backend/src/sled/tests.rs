@@ -129,3 +129,40 @@ async fn large_values_survive_reopen() {
     let backend = SledBackend::open(dir.path(), Arc::new(clock())).unwrap();
     assert_eq!(backend.get(b"/big").await.unwrap().value, value);
 }
+
+/// `close` releases the directory at once, even right after concurrent durable writes
+/// whose last flush may still hold the store for a moment: reopening without dropping
+/// the closed backend never meets our own lock.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn close_releases_the_directory_for_an_immediate_reopen() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("backend");
+    for round in 0..20 {
+        let backend = Arc::new(SledBackend::open(&path, Arc::new(clock())).unwrap());
+        let writers: Vec<_> = (0..8)
+            .map(|task| {
+                let backend = Arc::clone(&backend);
+                tokio::spawn(async move {
+                    // A writer that loses the race to `close` gets `Closed`.
+                    let _ = backend
+                        .put(Item::new(format!("/r{round}/t{task}"), "v"))
+                        .await;
+                })
+            })
+            .collect();
+        backend
+            .put(Item::new(format!("/r{round}"), "v"))
+            .await
+            .unwrap();
+        backend.close().await.unwrap();
+        for writer in writers {
+            writer.await.unwrap();
+        }
+        // `backend` is still alive here: only `close` may have released the directory.
+        let reopened = SledBackend::open(&path, Arc::new(clock()))
+            .unwrap_or_else(|err| panic!("round {round}: {err}"));
+        assert!(reopened.get(format!("/r{round}").as_bytes()).await.is_ok());
+        reopened.close().await.unwrap();
+        drop(backend);
+    }
+}
