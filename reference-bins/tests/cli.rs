@@ -375,7 +375,7 @@ fn tsh_play_refuses_bad_speed_unknown_session_and_path_like_ids() {
         &[
             "play",
             "--local",
-            "../../etc/passwd",
+            "../no-such-teleport-dir/../x",
             "--data-dir",
             data_dir,
         ],
