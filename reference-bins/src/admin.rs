@@ -1,7 +1,7 @@
 //! `tctl`'s work: reach the auth API as the local administrator (the identity the auth
 //! service keeps in `data_dir/identity/admin/`) and print what the manual shows.
 
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::time::Duration;
 
 use anyhow::{anyhow, bail, Context, Result};
@@ -9,11 +9,7 @@ use teleport_auth::api::{AuthClient, Identity};
 use teleport_auth::ca::ExportKind;
 use teleport_auth::presence::format_nodes_table;
 use teleport_auth::tokens::{format_expiry, format_tokens_table, TokenInfo};
-use teleport_core::config::FileConfig;
 use teleport_core::resource::SystemRole;
-
-/// Where `tctl` looks for its configuration when `--config` is not given.
-pub const DEFAULT_CONFIG_PATH: &str = "/etc/teleport.yaml";
 
 /// How `tctl` finds the auth server and proves it is an administrator.
 #[derive(Debug, Clone, Default)]
@@ -25,18 +21,6 @@ pub struct Connection {
     /// `-i/--identity`: an identity file (`identity.json`), or a data directory holding
     /// an admin identity (`identity/admin/`), instead of the config's `data_dir`.
     pub identity: Option<PathBuf>,
-}
-
-/// The configuration `tctl` reads: `--config`, else `/etc/teleport.yaml` when it
-/// exists, else the defaults.
-fn load_config(path: Option<&Path>) -> Result<FileConfig> {
-    match path {
-        Some(path) => Ok(FileConfig::from_path(path)?),
-        None if Path::new(DEFAULT_CONFIG_PATH).exists() => {
-            Ok(FileConfig::from_path(Path::new(DEFAULT_CONFIG_PATH))?)
-        }
-        None => Ok(FileConfig::default()),
-    }
 }
 
 /// An address to dial for a listen address: a wildcard host means this machine.
@@ -51,7 +35,7 @@ fn dial_addr(host: &str, port: u16) -> String {
 
 /// Connects to the auth API as the local administrator.
 pub async fn connect(conn: &Connection) -> Result<(AuthClient, String)> {
-    let config = load_config(conn.config.as_deref())?;
+    let config = crate::load_config(conn.config.as_deref())?;
     let addr = match &conn.auth_server {
         Some(addr) => addr.clone(),
         None => {

@@ -9,6 +9,25 @@ pub mod admin;
 pub mod play;
 pub mod start;
 
+/// Where `teleport` and `tctl` look for their configuration when `--config` is not
+/// given.
+pub const DEFAULT_CONFIG_PATH: &str = "/etc/teleport.yaml";
+
+/// The configuration `-c/--config` names, else `/etc/teleport.yaml` when it exists,
+/// else the defaults (as Teleport's `teleport start` and `tctl` do).
+pub fn load_config(
+    path: Option<&std::path::Path>,
+) -> Result<teleport_core::config::FileConfig, teleport_core::config::ConfigError> {
+    use teleport_core::config::FileConfig;
+    match path {
+        Some(path) => FileConfig::from_path(path),
+        None if std::path::Path::new(DEFAULT_CONFIG_PATH).exists() => {
+            FileConfig::from_path(std::path::Path::new(DEFAULT_CONFIG_PATH))
+        }
+        None => Ok(FileConfig::default()),
+    }
+}
+
 /// The release of teleport-rs these binaries belong to.
 pub const VERSION: &str = env!("CARGO_PKG_VERSION");
 

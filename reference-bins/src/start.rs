@@ -21,9 +21,6 @@ use teleport_core::{SharedClock, SystemClock};
 use teleport_node::{spawn_heartbeat, Heartbeat, HEARTBEAT_PERIOD, HEARTBEAT_TTL};
 use tracing::{info, warn};
 
-/// Where `teleport start` looks for its configuration when `--config` is not given.
-pub const DEFAULT_CONFIG_PATH: &str = "/etc/teleport.yaml";
-
 /// The command-line flags of `teleport start`; each one wins over the file.
 #[derive(Debug, Default, Clone)]
 pub struct StartFlags {
@@ -84,20 +81,9 @@ impl Services {
     }
 }
 
-/// Loads the file named by `--config`, else `/etc/teleport.yaml` when it exists, else
-/// the defaults.
-fn load_config(flags: &StartFlags) -> Result<FileConfig> {
-    let path = match &flags.config {
-        Some(path) => path.clone(),
-        None if Path::new(DEFAULT_CONFIG_PATH).exists() => PathBuf::from(DEFAULT_CONFIG_PATH),
-        None => return Ok(FileConfig::default()),
-    };
-    Ok(FileConfig::from_path(&path)?)
-}
-
 /// Runs the daemon until SIGINT or SIGTERM.
 pub fn run(flags: StartFlags) -> Result<()> {
-    let mut config = load_config(&flags)?;
+    let mut config = crate::load_config(flags.config.as_deref())?;
     if let Some(dir) = &flags.data_dir {
         config.teleport.data_dir = Some(dir.clone());
     }
