@@ -7,3 +7,4 @@ pub mod local;
 pub mod presence;
 pub mod rbac;
 pub mod tokens;
+pub mod users;
