@@ -24,10 +24,12 @@ use teleport_audit::sink::{AuditError, AuditSink, SearchPage, SearchQuery};
 use teleport_audit::AuditEvent;
 use teleport_auth::api::{AuthClient, AuthServer, AuthServerConfig, JoinParams, Trust};
 use teleport_auth::ca::{CertAuthority, LocalCertAuthority};
+use teleport_auth::local::LocalAuthenticator;
 use teleport_auth::presence::Presence;
 use teleport_auth::tokens::TokenService;
+use teleport_auth::users::UserService;
 use teleport_backend::MemoryBackend;
-use teleport_core::config::CaSignatureAlgo;
+use teleport_core::config::{CaSignatureAlgo, SecondFactor};
 use teleport_core::resource::SystemRole;
 use teleport_core::{SharedClock, SystemClock};
 
@@ -78,10 +80,26 @@ fn auth_api_benches(c: &mut Criterion) {
             TokenService::new(backend.clone(), clock.clone(), audit.clone(), CLUSTER, &[]).unwrap(),
         );
         let presence = Arc::new(Presence::new(backend.clone(), clock.clone()));
+        let authenticator = LocalAuthenticator::new(
+            backend.clone(),
+            clock.clone(),
+            audit.clone(),
+            CLUSTER,
+            SecondFactor::Otp,
+        )
+        .unwrap();
+        let users = Arc::new(UserService::new(
+            backend.clone(),
+            clock.clone(),
+            audit.clone(),
+            CLUSTER,
+            Arc::new(authenticator),
+        ));
         let server = AuthServer::new(
             ca.clone(),
             tokens.clone(),
             presence,
+            users,
             audit.clone(),
             clock.clone(),
             AuthServerConfig {

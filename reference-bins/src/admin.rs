@@ -9,6 +9,10 @@ use teleport_auth::api::{AuthClient, Identity};
 use teleport_auth::ca::ExportKind;
 use teleport_auth::presence::format_nodes_table;
 use teleport_auth::tokens::{format_expiry, format_tokens_table, TokenInfo};
+use teleport_auth::users::{
+    format_reset_message, format_signup_message, format_users_table, signup_url,
+};
+use teleport_core::config::defaults::PROXY_WEB_PORT;
 use teleport_core::resource::SystemRole;
 
 /// How `tctl` finds the auth server and proves it is an administrator.
@@ -175,4 +179,86 @@ pub async fn export(client: &AuthClient, kind: &str) -> Result<String> {
         text.push('\n');
     }
     Ok(text)
+}
+
+/// The proxy address invite URLs point at: the first `proxy_service.public_addr`
+/// (port 3080 where none is written), or `<nodename>:3080` when none is configured,
+/// as Teleport does.
+pub fn proxy_public_addr(conn: &Connection) -> Result<String> {
+    let config = crate::load_config(conn.config.as_deref())?;
+    Ok(match config.proxy_public_addrs().first() {
+        Some(addr) => addr.to_string(),
+        None => format!("{}:{PROXY_WEB_PORT}", config.nodename()),
+    })
+}
+
+/// Splits a comma-separated flag value (`joe,root`), dropping empty items.
+pub fn split_list(text: &str) -> Vec<String> {
+    text.split(',')
+        .map(str::trim)
+        .filter(|item| !item.is_empty())
+        .map(str::to_string)
+        .collect()
+}
+
+/// `tctl users add NAME --roles=... [--logins=...]`: creates the user and prints the
+/// invite URL on `proxy_addr`.
+pub async fn add_user(
+    client: &AuthClient,
+    proxy_addr: &str,
+    name: &str,
+    logins: Option<Vec<String>>,
+    roles: Vec<String>,
+) -> Result<String> {
+    if roles.is_empty() {
+        bail!("--roles: name at least one role, such as access or editor");
+    }
+    let added = client
+        .add_user(name, logins, roles)
+        .await
+        .with_context(|| format!("cannot add user {name:?}"))?;
+    Ok(format_signup_message(&signup_url(proxy_addr, &added.token)))
+}
+
+/// `tctl users ls`.
+pub async fn list_users(client: &AuthClient) -> Result<String> {
+    Ok(format_users_table(&client.list_users().await?))
+}
+
+/// `tctl users rm NAME`.
+pub async fn delete_user(client: &AuthClient, name: &str) -> Result<String> {
+    client
+        .delete_user(name)
+        .await
+        .with_context(|| format!("cannot delete user {name:?}"))?;
+    Ok(format!("User {name:?} has been deleted\n"))
+}
+
+/// `tctl users update NAME [--set-roles=...] [--set-logins=...]`.
+pub async fn update_user(
+    client: &AuthClient,
+    name: &str,
+    set_roles: Option<Vec<String>>,
+    set_logins: Option<Vec<String>>,
+) -> Result<String> {
+    if set_roles.is_none() && set_logins.is_none() {
+        bail!("nothing to update: use --set-roles or --set-logins");
+    }
+    client
+        .update_user(name, set_roles, set_logins)
+        .await
+        .with_context(|| format!("cannot update user {name:?}"))?;
+    Ok(format!("User {name} has been updated\n"))
+}
+
+/// `tctl users reset NAME`: a reset token and the URL to share.
+pub async fn reset_user(client: &AuthClient, proxy_addr: &str, name: &str) -> Result<String> {
+    let reset = client
+        .reset_user(name)
+        .await
+        .with_context(|| format!("cannot reset user {name:?}"))?;
+    Ok(format_reset_message(
+        name,
+        &signup_url(proxy_addr, &reset.token),
+    ))
 }

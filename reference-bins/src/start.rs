@@ -12,8 +12,10 @@ use teleport_auth::api::{
     RunningServer,
 };
 use teleport_auth::ca::{CertAuthority, LocalCertAuthority};
+use teleport_auth::local::LocalAuthenticator;
 use teleport_auth::presence::Presence;
 use teleport_auth::tokens::TokenService;
+use teleport_auth::users::UserService;
 use teleport_backend::{spawn_expiry_sweeper, Backend, SledBackend, DEFAULT_SWEEP_PERIOD};
 use teleport_core::config::{CaPin, FileConfig, StorageConfig, TokenValue};
 use teleport_core::resource::{Server, ServerSpec, SystemRole};
@@ -274,7 +276,8 @@ fn write_private_file(path: &Path, bytes: &[u8]) -> Result<()> {
 }
 
 /// Starts the auth service: the cluster's CAs (created on the first start; a renamed
-/// cluster is refused), its join tokens and heartbeats, the auth API on
+/// cluster is refused), its join tokens, heartbeats and local users (a
+/// `second_factor` that is not supported yet is refused), the auth API on
 /// `auth_service.listen_addr`, and the local administrator's identity for `tctl`.
 async fn start_auth(
     config: &FileConfig,
@@ -304,6 +307,21 @@ async fn start_auth(
     )
     .context("cannot load auth_service.tokens")?;
     let presence = Arc::new(Presence::new(Arc::clone(backend), Arc::clone(&clock)));
+    let authenticator = LocalAuthenticator::new(
+        Arc::clone(backend),
+        Arc::clone(&clock),
+        Arc::clone(audit),
+        cluster.clone(),
+        config.second_factor(),
+    )
+    .context("cannot start local authentication (auth_service.authentication.second_factor)")?;
+    let users = Arc::new(UserService::new(
+        Arc::clone(backend),
+        Arc::clone(&clock),
+        Arc::clone(audit),
+        cluster.clone(),
+        Arc::new(authenticator),
+    ));
     let server_config = AuthServerConfig {
         public_addrs: config
             .auth_public_addrs()
@@ -317,6 +335,7 @@ async fn start_auth(
         Arc::clone(&ca),
         Arc::new(tokens),
         Arc::clone(&presence),
+        users,
         Arc::clone(audit),
         Arc::clone(&clock),
         server_config,

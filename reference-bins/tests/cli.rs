@@ -14,3 +14,5 @@ mod support;
 mod tctl;
 #[path = "cli/tsh.rs"]
 mod tsh;
+#[path = "cli/users.rs"]
+mod users;

@@ -42,6 +42,54 @@ enum Command {
     /// Operations with the cluster's certificate authorities.
     #[command(subcommand)]
     Auth(AuthCommand),
+    /// Manage local users: invite, list, update, reset and delete them.
+    #[command(subcommand)]
+    Users(UsersCommand),
+}
+
+#[derive(Debug, Subcommand)]
+enum UsersCommand {
+    /// Add a user and print the signup URL to share with them.
+    Add(UsersAddArgs),
+    /// List the users.
+    Ls,
+    /// Delete a user.
+    #[command(alias = "del")]
+    Rm {
+        /// The user to delete.
+        name: String,
+    },
+    /// Change a user's roles or logins.
+    Update(UsersUpdateArgs),
+    /// Reset a user's password and second factor; prints a URL to share with them.
+    Reset {
+        /// The user to reset.
+        name: String,
+    },
+}
+
+#[derive(Debug, Args)]
+struct UsersAddArgs {
+    /// The user's name.
+    name: String,
+    /// The OS logins the user may use, such as joe,root [default: the user's name].
+    #[arg(long = "logins")]
+    logins: Option<String>,
+    /// The user's roles, such as access,editor.
+    #[arg(long = "roles", required = true)]
+    roles: String,
+}
+
+#[derive(Debug, Args)]
+struct UsersUpdateArgs {
+    /// The user's name.
+    name: String,
+    /// Replace the user's roles, such as access,editor.
+    #[arg(long = "set-roles")]
+    set_roles: Option<String>,
+    /// Replace the user's logins, such as joe,root.
+    #[arg(long = "set-logins")]
+    set_logins: Option<String>,
 }
 
 #[derive(Debug, Subcommand)]
@@ -129,6 +177,26 @@ async fn run(cli: Cli) -> anyhow::Result<String> {
         Command::Nodes(NodesCommand::Ls) => admin::list_nodes(&connect().await?.0).await,
         Command::Auth(AuthCommand::Export { kind }) => {
             admin::export(&connect().await?.0, &kind).await
+        }
+        Command::Users(UsersCommand::Add(args)) => {
+            let proxy = admin::proxy_public_addr(&conn)?;
+            let logins = args.logins.as_deref().map(admin::split_list);
+            let roles = admin::split_list(&args.roles);
+            let client = connect().await?.0;
+            admin::add_user(&client, &proxy, &args.name, logins, roles).await
+        }
+        Command::Users(UsersCommand::Ls) => admin::list_users(&connect().await?.0).await,
+        Command::Users(UsersCommand::Rm { name }) => {
+            admin::delete_user(&connect().await?.0, &name).await
+        }
+        Command::Users(UsersCommand::Update(args)) => {
+            let set_roles = args.set_roles.as_deref().map(admin::split_list);
+            let set_logins = args.set_logins.as_deref().map(admin::split_list);
+            admin::update_user(&connect().await?.0, &args.name, set_roles, set_logins).await
+        }
+        Command::Users(UsersCommand::Reset { name }) => {
+            let proxy = admin::proxy_public_addr(&conn)?;
+            admin::reset_user(&connect().await?.0, &proxy, &name).await
         }
     }
 }

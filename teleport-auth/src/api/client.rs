@@ -13,7 +13,7 @@ use rustls::pki_types::ServerName;
 use serde::de::DeserializeOwned;
 use serde::Serialize;
 use teleport_core::config::CaPin;
-use teleport_core::resource::{Server, SystemRole};
+use teleport_core::resource::{Server, SystemRole, User};
 use tokio_rustls::TlsConnector;
 
 use super::error::{ApiError, Result};
@@ -21,8 +21,10 @@ use super::identity::Identity;
 use super::server::host_of;
 use super::tls::{self, SeenSlot, Trust};
 use super::types::{
-    AddTokenRequest, ErrorBody, ExportResponse, HeartbeatRequest, JoinRequest, JoinResponse,
-    PingResponse, StatusResponse, TokenEntry,
+    AddTokenRequest, AddUserRequest, AddUserResponse, ErrorBody, ExportResponse, HeartbeatRequest,
+    JoinRequest, JoinResponse, PingResponse, SignupBeginRequest, SignupBeginResponse,
+    SignupCompleteRequest, SignupCompleteResponse, StatusResponse, TokenEntry, UpdateUserRequest,
+    UserTokenResponse,
 };
 use crate::ca::{ca_pin_of, ExportKind};
 
@@ -277,6 +279,85 @@ impl AuthClient {
         Ok(answer.text)
     }
 
+    /// `POST /v1/users` (Admin): `tctl users add`; the user and its signup token.
+    /// Without `logins` the only login is the user name.
+    pub async fn add_user(
+        &self,
+        name: &str,
+        logins: Option<Vec<String>>,
+        roles: Vec<String>,
+    ) -> Result<AddUserResponse> {
+        let req = AddUserRequest {
+            name: name.to_string(),
+            logins,
+            roles,
+        };
+        self.call_json(Method::POST, "/v1/users", &req).await
+    }
+
+    /// `GET /v1/users` (Admin): every user, sorted by name, without secrets.
+    pub async fn list_users(&self) -> Result<Vec<User>> {
+        self.call(Method::GET, "/v1/users", None).await
+    }
+
+    /// `PUT /v1/users/{name}` (Admin): replaces the roles and/or the logins; returns
+    /// the user as stored.
+    pub async fn update_user(
+        &self,
+        name: &str,
+        set_roles: Option<Vec<String>>,
+        set_logins: Option<Vec<String>>,
+    ) -> Result<User> {
+        let path = format!("/v1/users/{}", percent_encode(name));
+        let req = UpdateUserRequest {
+            set_roles,
+            set_logins,
+        };
+        self.call_json(Method::PUT, &path, &req).await
+    }
+
+    /// `DELETE /v1/users/{name}` (Admin): deletes the user and its tokens.
+    pub async fn delete_user(&self, name: &str) -> Result<()> {
+        let path = format!("/v1/users/{}", percent_encode(name));
+        let _: serde_json::Value = self.call(Method::DELETE, &path, None).await?;
+        Ok(())
+    }
+
+    /// `POST /v1/users/{name}/reset` (Admin): a password reset token for the user.
+    pub async fn reset_user(&self, name: &str) -> Result<UserTokenResponse> {
+        let path = format!("/v1/users/{}/reset", percent_encode(name));
+        self.call(Method::POST, &path, Some(b"{}".to_vec())).await
+    }
+
+    /// `POST /v1/signup/begin` (no certificate needed): checks a signup or reset token
+    /// and, when the cluster requires it, returns a new TOTP key to register.
+    pub async fn signup_begin(&self, token: &str) -> Result<SignupBeginResponse> {
+        let req = SignupBeginRequest {
+            token: token.to_string(),
+        };
+        self.call_json(Method::POST, "/v1/signup/begin", &req).await
+    }
+
+    /// `POST /v1/signup/complete` (no certificate needed): sets the password and,
+    /// when `begin` said so, confirms the TOTP device with `otp_code`. A token works
+    /// once.
+    pub async fn signup_complete(
+        &self,
+        token: &str,
+        password: &str,
+        otp_code: Option<String>,
+    ) -> Result<User> {
+        let req = SignupCompleteRequest {
+            token: token.to_string(),
+            password: password.to_string(),
+            otp_code,
+        };
+        let answer: SignupCompleteResponse = self
+            .call_json(Method::POST, "/v1/signup/complete", &req)
+            .await?;
+        Ok(answer.user)
+    }
+
     /// Sends `body` as is to `path` (for tests of malformed requests); the answer is
     /// returned as JSON.
     #[doc(hidden)]
@@ -300,6 +381,7 @@ fn error_of(status: StatusCode, bytes: &[u8]) -> ApiError {
         },
         StatusCode::BAD_REQUEST | StatusCode::PAYLOAD_TOO_LARGE => ApiError::BadRequest { message },
         StatusCode::NOT_FOUND => ApiError::NotFound { message },
+        StatusCode::CONFLICT => ApiError::Conflict { message },
         other => ApiError::Server {
             status: other.as_u16(),
             message,

@@ -78,6 +78,14 @@ pub enum ApiError {
         message: String,
     },
 
+    /// The request conflicts with the current state (HTTP 409), such as adding a user
+    /// that exists or completing a signup another request is completing.
+    #[error("conflict: {message}")]
+    Conflict {
+        /// The server's explanation.
+        message: String,
+    },
+
     /// The server answered with another error status.
     #[error("the auth server answered {status}: {message}")]
     Server {

@@ -3,9 +3,9 @@
 //!
 //! A caller's identity and role (Admin, Node, Proxy, User) come from its TLS client
 //! certificate, which must be issued by the cluster's TLS CA and valid: a certificate
-//! from another CA or an expired one fails the handshake. Only `ping` and `join`
-//! answer without a certificate (others: 401); every other route checks the role
-//! (403 naming the role and the route).
+//! from another CA or an expired one fails the handshake. Only `ping`, `join` and
+//! the signup routes answer without a certificate (others: 401); every other route
+//! checks the role (403 naming the role and the route).
 //!
 //! | route | who |
 //! |---|---|
@@ -17,6 +17,8 @@
 //! | `POST /v1/presence/proxies` | Proxy (itself only), Admin |
 //! | `GET /v1/presence/nodes`, `GET /v1/presence/proxies` | Admin, Proxy |
 //! | `GET /v1/authorities/{host,user,user-ca-keys,tls}/export` | Admin |
+//! | `POST /v1/users`, `GET /v1/users`, `PUT /v1/users/{name}`, `DELETE /v1/users/{name}`, `POST /v1/users/{name}/reset` | Admin |
+//! | `POST /v1/signup/begin`, `POST /v1/signup/complete` | anyone with a signup or reset token |
 //!
 //! Auth servers (system role Auth) may do what Admin does. Bodies are capped at
 //! [`MAX_BODY`]; malformed JSON is a 400 naming the problem.
@@ -51,8 +53,10 @@ pub use routes::HOST_TLS_TTL;
 pub use server::{AuthServer, AuthServerConfig, Caller, CallerRole, RunningServer, MAX_BODY};
 pub use tls::Trust;
 pub use types::{
-    AddTokenRequest, ErrorBody, ExportResponse, HeartbeatRequest, JoinRequest, JoinResponse,
-    PingResponse, StatusResponse, TokenEntry,
+    AddTokenRequest, AddUserRequest, AddUserResponse, ErrorBody, ExportResponse, HeartbeatRequest,
+    JoinRequest, JoinResponse, PingResponse, SignupBeginRequest, SignupBeginResponse,
+    SignupCompleteRequest, SignupCompleteResponse, StatusResponse, TokenEntry, UpdateUserRequest,
+    UserTokenResponse,
 };
 
 #[cfg(test)]

@@ -7,6 +7,8 @@
 //! and the reason. Join refusals are audited by the token service as `instance.join`;
 //! ordinary 400s and 404s are not audited.
 
+mod users;
+
 use std::net::{IpAddr, SocketAddr};
 use std::time::Duration;
 
@@ -233,10 +235,40 @@ pub(crate) async fn route(
         (Method::GET, ["v1", "authorities", kind, "export"]) => {
             require(caller, &[Admin, Auth], &route).and_then(|_| export(state, kind))
         }
+        (Method::POST, ["v1", "users"]) => match require(caller, &[Admin, Auth], &route) {
+            Ok((identity, _)) => users::add(state, &identity.username, body).await,
+            Err(answer) => Err(answer),
+        },
+        (Method::GET, ["v1", "users"]) => match require(caller, &[Admin, Auth], &route) {
+            Ok(_) => users::list(state).await,
+            Err(answer) => Err(answer),
+        },
+        (Method::PUT, ["v1", "users", name]) => {
+            match require(caller, &[Admin, Auth], "PUT /v1/users/{name}") {
+                Ok((identity, _)) => users::update(state, &identity.username, name, body).await,
+                Err(answer) => Err(answer),
+            }
+        }
+        (Method::DELETE, ["v1", "users", name]) => {
+            match require(caller, &[Admin, Auth], "DELETE /v1/users/{name}") {
+                Ok((identity, _)) => users::delete(state, &identity.username, name).await,
+                Err(answer) => Err(answer),
+            }
+        }
+        (Method::POST, ["v1", "users", name, "reset"]) => {
+            match require(caller, &[Admin, Auth], "POST /v1/users/{name}/reset") {
+                Ok((identity, _)) => users::reset(state, &identity.username, name).await,
+                Err(answer) => Err(answer),
+            }
+        }
+        (Method::POST, ["v1", "signup", "begin"]) => users::signup_begin(state, body).await,
+        (Method::POST, ["v1", "signup", "complete"]) => users::signup_complete(state, body).await,
         (
             _,
-            ["v1", "ping" | "join" | "status" | "tokens"]
-            | ["v1", "tokens", _]
+            ["v1", "ping" | "join" | "status" | "tokens" | "users"]
+            | ["v1", "tokens" | "users", _]
+            | ["v1", "users", _, "reset"]
+            | ["v1", "signup", "begin" | "complete"]
             | ["v1", "presence", "nodes" | "proxies"]
             | ["v1", "authorities", _, "export"],
         ) => Err(Reject::new(

@@ -30,6 +30,7 @@ use super::tls;
 use crate::ca::{CertAuthority, TlsCertRequest, TlsIdentity, TlsPublicKey, TlsUsage};
 use crate::presence::Presence;
 use crate::tokens::TokenService;
+use crate::users::UserService;
 
 /// The largest request body accepted: 1 MiB.
 pub const MAX_BODY: usize = 1024 * 1024;
@@ -125,6 +126,7 @@ pub(crate) struct State {
     pub(crate) presence: Arc<Presence>,
     pub(crate) audit: Arc<dyn AuditSink>,
     pub(crate) clock: SharedClock,
+    pub(crate) users: Arc<UserService>,
 }
 
 /// The two ends of a connection, for the audit log.
@@ -236,13 +238,15 @@ pub(crate) fn add_name(host: &str, dns: &mut Vec<String>, ips: &mut Vec<IpAddr>)
 
 impl AuthServer {
     /// An auth server signing with `ca`, checking join tokens with `tokens` (which
-    /// audits every join attempt), keeping heartbeats in `presence` and recording its
+    /// audits every join attempt), keeping heartbeats in `presence`, managing local
+    /// users and their signups with `users` and recording its
     /// own refusals (failed TLS handshakes, 401s, 403s) in `audit`. Its own TLS
     /// certificate is issued now by the cluster's TLS CA.
     pub async fn new(
         ca: Arc<dyn CertAuthority>,
         tokens: Arc<TokenService>,
         presence: Arc<Presence>,
+        users: Arc<UserService>,
         audit: Arc<dyn AuditSink>,
         clock: SharedClock,
         config: AuthServerConfig,
@@ -281,6 +285,7 @@ impl AuthServer {
                 presence,
                 audit,
                 clock,
+                users,
             }),
             acceptor: TlsAcceptor::from(Arc::new(config)),
         })

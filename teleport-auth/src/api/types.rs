@@ -4,7 +4,7 @@ use std::fmt;
 
 use serde::{Deserialize, Serialize};
 use teleport_core::config::CaPin;
-use teleport_core::resource::{Server, SystemRole};
+use teleport_core::resource::{Server, SystemRole, User};
 use time::OffsetDateTime;
 
 /// `GET /v1/ping`: who the auth server is.
@@ -158,4 +158,141 @@ pub struct ErrorBody {
 pub struct ExportResponse {
     /// The exported text (`known_hosts` lines, `authorized_keys` lines or PEM).
     pub text: String,
+}
+
+/// `POST /v1/users` (Admin): `tctl users add`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AddUserRequest {
+    /// The new user's name.
+    pub name: String,
+    /// The logins the user may use (`None`: the user name only).
+    #[serde(default)]
+    pub logins: Option<Vec<String>>,
+    /// The user's roles (at least one).
+    pub roles: Vec<String>,
+}
+
+/// The answer to `POST /v1/users`: the user and its signup token.
+#[derive(Clone, PartialEq, Serialize, Deserialize)]
+pub struct AddUserResponse {
+    /// The user as stored (no secrets).
+    pub user: User,
+    /// The signup token (masked in `Debug`): a secret for the invite URL.
+    pub token: String,
+    /// When the token stops working.
+    #[serde(with = "time::serde::rfc3339")]
+    pub expires: OffsetDateTime,
+}
+
+impl fmt::Debug for AddUserResponse {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("AddUserResponse")
+            .field("user", &self.user.name())
+            .field("token", &crate::tokens::masked(&self.token))
+            .field("expires", &self.expires)
+            .finish()
+    }
+}
+
+/// `PUT /v1/users/{name}` (Admin): `tctl users update`.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct UpdateUserRequest {
+    /// The new roles, replacing the old ones.
+    #[serde(default)]
+    pub set_roles: Option<Vec<String>>,
+    /// The new logins, replacing the old ones (empty: none).
+    #[serde(default)]
+    pub set_logins: Option<Vec<String>>,
+}
+
+/// The answer to `POST /v1/users/{name}/reset`: a reset token.
+#[derive(Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct UserTokenResponse {
+    /// The token (masked in `Debug`): a secret for the invite URL.
+    pub token: String,
+    /// When the token stops working.
+    #[serde(with = "time::serde::rfc3339")]
+    pub expires: OffsetDateTime,
+}
+
+impl fmt::Debug for UserTokenResponse {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("UserTokenResponse")
+            .field("token", &crate::tokens::masked(&self.token))
+            .field("expires", &self.expires)
+            .finish()
+    }
+}
+
+/// `POST /v1/signup/begin` (anyone with a signup or reset token): opens the invite
+/// page.
+#[derive(Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SignupBeginRequest {
+    /// The signup or reset token (masked in `Debug`).
+    pub token: String,
+}
+
+impl fmt::Debug for SignupBeginRequest {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("SignupBeginRequest")
+            .field("token", &crate::tokens::masked(&self.token))
+            .finish()
+    }
+}
+
+/// The answer to `POST /v1/signup/begin`: whose token it is and, when the cluster
+/// requires a second factor, the new TOTP key to scan.
+#[derive(Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SignupBeginResponse {
+    /// The user signing up or resetting.
+    pub user: String,
+    /// Whether `POST /v1/signup/complete` needs `otp_code`.
+    pub needs_totp: bool,
+    /// The new TOTP key's `otpauth://` URI (hidden in `Debug`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub totp_uri: Option<String>,
+    /// The new TOTP key, base32 (hidden in `Debug`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub totp_secret: Option<String>,
+}
+
+impl fmt::Debug for SignupBeginResponse {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("SignupBeginResponse")
+            .field("user", &self.user)
+            .field("needs_totp", &self.needs_totp)
+            .field("totp_uri", &self.totp_uri.as_ref().map(|_| "***"))
+            .field("totp_secret", &self.totp_secret.as_ref().map(|_| "***"))
+            .finish()
+    }
+}
+
+/// `POST /v1/signup/complete` (anyone with a signup or reset token): sets the
+/// password and, when required, confirms the TOTP device.
+#[derive(Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SignupCompleteRequest {
+    /// The signup or reset token (masked in `Debug`).
+    pub token: String,
+    /// The new password (hidden in `Debug`).
+    pub password: String,
+    /// A code from the TOTP key `begin` returned, when it said `needs_totp`.
+    #[serde(default)]
+    pub otp_code: Option<String>,
+}
+
+impl fmt::Debug for SignupCompleteRequest {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("SignupCompleteRequest")
+            .field("token", &crate::tokens::masked(&self.token))
+            .field("password", &"***")
+            .field("otp_code", &self.otp_code.as_ref().map(|_| "***"))
+            .finish()
+    }
+}
+
+/// The answer to `POST /v1/signup/complete`: the user, without secrets.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct SignupCompleteResponse {
+    /// The user as stored, secrets stripped.
+    pub user: User,
 }

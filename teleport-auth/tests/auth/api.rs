@@ -4,3 +4,4 @@
 mod access;
 mod fixture;
 mod joining;
+mod users;

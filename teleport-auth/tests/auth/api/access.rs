@@ -17,7 +17,7 @@ use teleport_core::{Clock, FakeClock, SystemClock};
 use super::fixture::{mode, system_clock, Cluster, CLUSTER};
 
 /// A node identity issued directly by the CA (as a join would).
-async fn node_identity(ca: &LocalCertAuthority, uuid: &str) -> Identity {
+pub(super) async fn node_identity(ca: &LocalCertAuthority, uuid: &str) -> Identity {
     let key = rcgen::KeyPair::generate().unwrap();
     let cert = ca
         .sign_tls(TlsCertRequest {

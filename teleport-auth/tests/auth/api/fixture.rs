@@ -14,10 +14,12 @@ use teleport_auth::api::{
     issue_admin_identity, AuthClient, AuthServer, AuthServerConfig, Identity, RunningServer,
 };
 use teleport_auth::ca::{CertAuthority, LocalCertAuthority};
+use teleport_auth::local::{HashParams, LocalAuthenticator};
 use teleport_auth::presence::Presence;
 use teleport_auth::tokens::TokenService;
+use teleport_auth::users::UserService;
 use teleport_backend::MemoryBackend;
-use teleport_core::config::CaSignatureAlgo;
+use teleport_core::config::{CaSignatureAlgo, SecondFactor};
 use teleport_core::{FakeClock, SharedClock, SystemClock};
 
 pub const CLUSTER: &str = "example.com";
@@ -151,10 +153,27 @@ async fn start_server(
     )
     .unwrap();
     let presence = Presence::new(backend.clone(), system_clock());
+    let authenticator = LocalAuthenticator::new(
+        backend.clone(),
+        system_clock(),
+        audit.clone(),
+        CLUSTER,
+        SecondFactor::Otp,
+    )
+    .unwrap()
+    .with_hash_params(HashParams::INSECURE_FOR_TESTS);
+    let users = UserService::new(
+        backend.clone(),
+        system_clock(),
+        audit.clone(),
+        CLUSTER,
+        Arc::new(authenticator),
+    );
     let server = AuthServer::new(
         ca.clone(),
         Arc::new(tokens),
         Arc::new(presence),
+        Arc::new(users),
         audit.clone(),
         system_clock(),
         AuthServerConfig {
