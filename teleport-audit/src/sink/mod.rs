@@ -47,6 +47,7 @@
 
 mod error;
 mod file;
+mod memory;
 mod multi;
 mod stdout;
 mod uri;
@@ -61,6 +62,7 @@ use crate::AuditEvent;
 
 pub use error::AuditError;
 pub use file::FileSink;
+pub use memory::MemorySink;
 pub use multi::MultiSink;
 pub use stdout::StdoutSink;
 pub use uri::{sink_from_uris, DEFAULT_LOG_DIR};

@@ -1,12 +1,10 @@
 //! Tests of local authentication on a memory backend, a fake clock and a capturing
 //! audit sink.
 
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 use std::time::Duration;
 
-use async_trait::async_trait;
-use teleport_audit::sink::{AuditError, AuditSink, SearchPage, SearchQuery};
-use teleport_audit::AuditEvent;
+use teleport_audit::sink::MemorySink as CaptureSink;
 use teleport_backend::{Backend, Item, MemoryBackend};
 use teleport_core::config::SecondFactor;
 use teleport_core::resource::{User, UserSpec};
@@ -14,41 +12,6 @@ use teleport_core::{Clock, FakeClock};
 
 use super::totp::code_for_key;
 use super::*;
-
-/// Keeps every event in memory.
-#[derive(Default)]
-struct CaptureSink {
-    events: Mutex<Vec<AuditEvent>>,
-}
-
-impl CaptureSink {
-    fn json(&self) -> Vec<serde_json::Value> {
-        self.events
-            .lock()
-            .unwrap()
-            .iter()
-            .map(|event| serde_json::to_value(event).unwrap())
-            .collect()
-    }
-}
-
-#[async_trait]
-impl AuditSink for CaptureSink {
-    async fn emit(&self, event: AuditEvent) -> Result<(), AuditError> {
-        self.events.lock().unwrap().push(event);
-        Ok(())
-    }
-
-    async fn search(&self, _query: SearchQuery) -> Result<SearchPage, AuditError> {
-        Err(AuditError::SearchUnsupported {
-            sink: "capture".into(),
-        })
-    }
-
-    async fn close(&self) -> Result<(), AuditError> {
-        Ok(())
-    }
-}
 
 const PASSWORD: &str = "correct horse battery";
 const REMOTE: &str = "203.0.113.7:51234";

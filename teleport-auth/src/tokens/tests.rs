@@ -1,11 +1,9 @@
 //! Tests of [`TokenService`] on a memory backend, a fake clock and a capturing sink.
 
-use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 use std::time::Duration;
 
-use async_trait::async_trait;
-use teleport_audit::sink::{AuditError, AuditSink, SearchPage, SearchQuery};
+use teleport_audit::sink::MemorySink as CaptureSink;
 use teleport_audit::{AuditEvent, EventPayload};
 use teleport_backend::{Backend, Item, MemoryBackend};
 use teleport_core::config::StaticToken;
@@ -14,42 +12,9 @@ use teleport_core::{Clock, FakeClock};
 
 use super::*;
 
-/// Keeps every event in memory; refuses them when told to.
-#[derive(Default)]
-struct CaptureSink {
-    events: Mutex<Vec<AuditEvent>>,
-    fail: AtomicBool,
-}
-
-impl CaptureSink {
-    fn events(&self) -> Vec<AuditEvent> {
-        self.events.lock().unwrap().clone()
-    }
-
-    fn last(&self) -> AuditEvent {
-        self.events().pop().expect("an audit event")
-    }
-}
-
-#[async_trait]
-impl AuditSink for CaptureSink {
-    async fn emit(&self, event: AuditEvent) -> Result<(), AuditError> {
-        if self.fail.load(Ordering::SeqCst) {
-            return Err(AuditError::Closed);
-        }
-        self.events.lock().unwrap().push(event);
-        Ok(())
-    }
-
-    async fn search(&self, _query: SearchQuery) -> Result<SearchPage, AuditError> {
-        Err(AuditError::SearchUnsupported {
-            sink: "capture".into(),
-        })
-    }
-
-    async fn close(&self) -> Result<(), AuditError> {
-        Ok(())
-    }
+/// The newest audit event.
+fn last(sink: &CaptureSink) -> AuditEvent {
+    sink.events().pop().expect("an audit event")
 }
 
 struct Fixture {
@@ -122,7 +87,7 @@ async fn generated_tokens_are_32_hex_digits_and_audited() {
     assert_eq!(created.metadata.expires, Some(f.clock.now() + MINUTES_5));
     assert_eq!(created.spec.roles, [SystemRole::Node, SystemRole::App]);
 
-    let event = f.sink.last();
+    let event = last(&f.sink);
     assert_eq!(event.event_type(), "join_token.create");
     assert_eq!(event.common.code, "TJT00I");
     let EventPayload::JoinTokenCreate(create) = &event.payload else {
@@ -288,7 +253,7 @@ async fn a_token_works_many_times_until_its_ttl() {
         assert_eq!(ok.role, role);
         assert!(!ok.is_static);
         assert_eq!(ok.masked, "*********lue");
-        let event = f.sink.last();
+        let event = last(&f.sink);
         assert_eq!(event.common.code, "TJ002I");
         let join = join_of(&event);
         assert!(join.status.success);
@@ -315,7 +280,7 @@ async fn a_token_works_many_times_until_its_ttl() {
         .unwrap_err();
     assert!(matches!(err, TokenError::Expired { .. }), "{err}");
     assert!(err.to_string().contains("expired"), "{err}");
-    let event = f.sink.last();
+    let event = last(&f.sink);
     assert_eq!(event.common.code, "TJ002E");
     assert!(join_of(&event).status.error.contains("expired"));
 
@@ -349,7 +314,7 @@ async fn unknown_and_wrong_role_tokens_are_refused_and_audited() {
         .await
         .unwrap_err();
     assert!(matches!(err, TokenError::NotFound { .. }), "{err}");
-    let event = f.sink.last();
+    let event = last(&f.sink);
     assert_eq!(event.common.code, "TJ002E");
     assert_eq!(join_of(&event).status.error, err.to_string());
 
@@ -368,7 +333,7 @@ async fn unknown_and_wrong_role_tokens_are_refused_and_audited() {
         (allowed.as_slice(), *requested),
         (&[SystemRole::Node][..], SystemRole::Proxy)
     );
-    assert_eq!(f.sink.last().common.code, "TJ002E");
+    assert_eq!(last(&f.sink).common.code, "TJ002E");
 
     let err = f
         .tokens
@@ -376,7 +341,7 @@ async fn unknown_and_wrong_role_tokens_are_refused_and_audited() {
         .await
         .unwrap_err();
     assert!(matches!(err, TokenError::WrongRole { .. }), "{err}");
-    assert_eq!(join_of(&f.sink.last()).role, "Auth");
+    assert_eq!(join_of(&last(&f.sink)).role, "Auth");
 
     for weird in ["", "a/b/../c", &"x".repeat(10_000)] {
         let err = f
@@ -386,7 +351,7 @@ async fn unknown_and_wrong_role_tokens_are_refused_and_audited() {
             .unwrap_err();
         assert!(matches!(err, TokenError::NotFound { .. }), "{err}");
     }
-    assert!(join_of(&f.sink.last()).token_name.len() < 32);
+    assert!(join_of(&last(&f.sink)).token_name.len() < 32);
 
     // 1 create + 3 refusals + 3 weird refusals.
     assert_eq!(f.sink.events().len(), 7);
@@ -479,7 +444,7 @@ async fn delete_revokes_and_audits() {
         .unwrap();
     let token = token.name().to_string();
     f.tokens.delete("alice", &token).await.unwrap();
-    let event = f.sink.last();
+    let event = last(&f.sink);
     assert_eq!(
         (event.event_type(), event.common.code.as_str()),
         ("join_token.delete", "TJT01I")
@@ -536,7 +501,7 @@ async fn expired_tokens_can_be_replaced_and_their_records_deleted() {
 #[tokio::test]
 async fn a_join_that_cannot_be_audited_is_refused() {
     let f = fixture(&["node:static-secret"]);
-    f.sink.fail.store(true, Ordering::SeqCst);
+    f.sink.set_failing(true);
     let err = f
         .tokens
         .validate("static-secret", &attempt(SystemRole::Node))

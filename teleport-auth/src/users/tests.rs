@@ -1,12 +1,10 @@
 //! Tests of `tctl users` and signup on a memory backend, a fake clock and a capturing
 //! audit sink.
 
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 use std::time::Duration;
 
-use async_trait::async_trait;
-use teleport_audit::sink::{AuditError, AuditSink, SearchPage, SearchQuery};
-use teleport_audit::AuditEvent;
+use teleport_audit::sink::MemorySink as CaptureSink;
 use teleport_backend::{Backend, KeyRange, MemoryBackend, NO_LIMIT};
 use teleport_core::config::SecondFactor;
 use teleport_core::{Clock, FakeClock};
@@ -16,46 +14,12 @@ use crate::local::{
     totp_code, AuthError, Authenticator, Credentials, HashParams, LocalAuthenticator, Password,
 };
 
-/// Keeps every event in memory.
-#[derive(Default)]
-struct CaptureSink {
-    events: Mutex<Vec<AuditEvent>>,
-}
-
-impl CaptureSink {
-    fn json(&self) -> Vec<serde_json::Value> {
-        self.events
-            .lock()
-            .unwrap()
-            .iter()
-            .map(|event| serde_json::to_value(event).unwrap())
-            .collect()
-    }
-
-    fn types(&self) -> Vec<String> {
-        self.json()
-            .iter()
-            .map(|event| event["event"].as_str().unwrap_or_default().to_string())
-            .collect()
-    }
-}
-
-#[async_trait]
-impl AuditSink for CaptureSink {
-    async fn emit(&self, event: AuditEvent) -> Result<(), AuditError> {
-        self.events.lock().unwrap().push(event);
-        Ok(())
-    }
-
-    async fn search(&self, _query: SearchQuery) -> Result<SearchPage, AuditError> {
-        Err(AuditError::SearchUnsupported {
-            sink: "capture".into(),
-        })
-    }
-
-    async fn close(&self) -> Result<(), AuditError> {
-        Ok(())
-    }
+/// The `event` of every audit event so far, oldest first.
+fn types(sink: &CaptureSink) -> Vec<String> {
+    sink.events()
+        .iter()
+        .map(|event| event.event_name().to_string())
+        .collect()
 }
 
 const PASSWORD: &str = "correct horse battery";
@@ -165,7 +129,7 @@ async fn add_defaults_the_login_to_the_name_and_audits() {
 
     let events = f.sink.json();
     assert_eq!(
-        f.sink.types(),
+        types(&f.sink),
         ["user.create", "reset_password_token.create"]
     );
     assert_eq!(events[0]["code"], "T1002I");
@@ -336,7 +300,7 @@ async fn update_and_delete_are_audited() {
     ));
 
     let events = f.sink.json();
-    let types = f.sink.types();
+    let types = types(&f.sink);
     assert_eq!(types[2..], ["user.update", "user.delete"]);
     assert_eq!(events[2]["code"], "T1003I");
     assert_eq!(events[2]["roles"], serde_json::json!(["editor"]));
@@ -362,7 +326,7 @@ async fn signup_with_password_and_totp() {
         .unwrap();
     assert_eq!(user.name(), "joe");
     assert!(user.spec.local_auth.is_none());
-    assert_eq!(f.sink.types().last().unwrap(), "user.password_change");
+    assert_eq!(types(&f.sink).last().unwrap(), "user.password_change");
 
     // A token works once.
     let err = f
@@ -470,7 +434,7 @@ async fn reset_replaces_the_password_and_device_on_completion() {
     let reset = f.users.reset("admin", "joe").await.unwrap();
     assert_eq!(reset.kind(), TokenKind::Reset);
     assert_eq!(
-        f.sink.types().last().unwrap(),
+        types(&f.sink).last().unwrap(),
         "reset_password_token.create"
     );
     // Nothing changes before the reset is completed.

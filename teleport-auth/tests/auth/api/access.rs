@@ -14,7 +14,7 @@ use teleport_core::config::CaSignatureAlgo;
 use teleport_core::resource::SystemRole;
 use teleport_core::{Clock, FakeClock, SystemClock};
 
-use super::fixture::{mode, system_clock, Cluster, CLUSTER};
+use super::fixture::{mode, system_clock, Captured, Cluster, CLUSTER};
 
 /// A node identity issued directly by the CA (as a join would).
 pub(super) async fn node_identity(ca: &LocalCertAuthority, uuid: &str) -> Identity {

@@ -3,12 +3,10 @@
 //! validity against real time).
 
 use std::path::Path;
-use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 
-use async_trait::async_trait;
 use teleport_audit::event::{AuthAttempt, InstanceJoin};
-use teleport_audit::sink::{AuditError, AuditSink, SearchPage, SearchQuery};
+use teleport_audit::sink::MemorySink;
 use teleport_audit::{AuditEvent, EventPayload};
 use teleport_auth::api::{
     issue_admin_identity, AuthClient, AuthServer, AuthServerConfig, Identity, RunningServer,
@@ -24,47 +22,42 @@ use teleport_core::{FakeClock, SharedClock, SystemClock};
 
 pub const CLUSTER: &str = "example.com";
 
-/// Keeps every event in memory, or fails every emit while [`CaptureSink::set_failing`].
-#[derive(Default)]
-pub struct CaptureSink {
-    events: Mutex<Vec<AuditEvent>>,
-    failing: AtomicBool,
+/// The audit log the test server writes to: every event kept in memory.
+pub type CaptureSink = MemorySink;
+
+/// What the scenarios read back from the audit log.
+pub trait Captured {
+    /// The `instance.join` events so far.
+    fn joins(&self) -> Vec<InstanceJoin>;
+
+    /// The `auth` events so far: the auth API's refusals.
+    fn refusals(&self) -> Vec<AuditEvent>;
+
+    /// Waits up to five seconds for an `auth` event (T3007W, `success: false`) whose
+    /// error contains every one of `needles`, and returns it. A TLS refusal is audited
+    /// by the server's connection task, which may finish after the client saw it fail.
+    async fn wait_for_refusal(&self, needles: &[&str]) -> AuthAttempt;
 }
 
-impl CaptureSink {
-    /// Makes every later emit fail (`true`) or succeed again (`false`).
-    pub fn set_failing(&self, failing: bool) {
-        self.failing.store(failing, Ordering::SeqCst);
-    }
-
-    /// The `instance.join` events so far.
-    pub fn joins(&self) -> Vec<InstanceJoin> {
-        self.events
-            .lock()
-            .unwrap()
-            .iter()
-            .filter_map(|event| match &event.payload {
-                EventPayload::InstanceJoin(join) => Some(join.clone()),
+impl Captured for MemorySink {
+    fn joins(&self) -> Vec<InstanceJoin> {
+        self.events()
+            .into_iter()
+            .filter_map(|event| match event.payload {
+                EventPayload::InstanceJoin(join) => Some(join),
                 _ => None,
             })
             .collect()
     }
 
-    /// The `auth` events so far: the auth API's refusals.
-    pub fn refusals(&self) -> Vec<AuditEvent> {
-        self.events
-            .lock()
-            .unwrap()
-            .iter()
+    fn refusals(&self) -> Vec<AuditEvent> {
+        self.events()
+            .into_iter()
             .filter(|event| event.event_type() == "auth")
-            .cloned()
             .collect()
     }
 
-    /// Waits up to five seconds for an `auth` event (T3007W, `success: false`) whose
-    /// error contains every one of `needles`, and returns it. A TLS refusal is audited
-    /// by the server's connection task, which may finish after the client saw it fail.
-    pub async fn wait_for_refusal(&self, needles: &[&str]) -> AuthAttempt {
+    async fn wait_for_refusal(&self, needles: &[&str]) -> AuthAttempt {
         let deadline = std::time::Instant::now() + std::time::Duration::from_secs(5);
         loop {
             let found = self.refusals().into_iter().find_map(|event| {
@@ -86,31 +79,6 @@ impl CaptureSink {
             );
             tokio::time::sleep(std::time::Duration::from_millis(20)).await;
         }
-    }
-}
-
-#[async_trait]
-impl AuditSink for CaptureSink {
-    async fn emit(&self, event: AuditEvent) -> Result<(), AuditError> {
-        if self.failing.load(Ordering::SeqCst) {
-            return Err(AuditError::Io {
-                action: "write",
-                path: "capture".into(),
-                source: std::io::Error::other("the test sink is failing"),
-            });
-        }
-        self.events.lock().unwrap().push(event);
-        Ok(())
-    }
-
-    async fn search(&self, _query: SearchQuery) -> Result<SearchPage, AuditError> {
-        Err(AuditError::SearchUnsupported {
-            sink: "capture".into(),
-        })
-    }
-
-    async fn close(&self) -> Result<(), AuditError> {
-        Ok(())
     }
 }
 

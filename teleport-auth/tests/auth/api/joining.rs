@@ -12,7 +12,7 @@ use teleport_backend::MemoryBackend;
 use teleport_core::config::{CaPin, CaSignatureAlgo};
 use teleport_core::resource::{Server, ServerSpec, SystemRole};
 
-use super::fixture::{mode, system_clock, Cluster, CLUSTER};
+use super::fixture::{mode, system_clock, Captured, Cluster, CLUSTER};
 
 const NODE_UUID: &str = "5b0f2b0c-6f55-4c4e-9d3c-2a7e8f1e6b11";
 

@@ -5,7 +5,7 @@ use teleport_auth::api::{ApiError, AuthClient};
 use teleport_auth::local::totp_code;
 
 use super::access::node_identity;
-use super::fixture::Cluster;
+use super::fixture::{Captured, Cluster};
 
 fn strings(items: &[&str]) -> Vec<String> {
     items.iter().map(ToString::to_string).collect()
