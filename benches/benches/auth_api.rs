@@ -24,12 +24,9 @@ use teleport_audit::sink::{AuditError, AuditSink, SearchPage, SearchQuery};
 use teleport_audit::AuditEvent;
 use teleport_auth::api::{AuthClient, AuthServer, AuthServerConfig, JoinParams, Trust};
 use teleport_auth::ca::{CertAuthority, LocalCertAuthority};
-use teleport_auth::local::LocalAuthenticator;
-use teleport_auth::presence::Presence;
-use teleport_auth::tokens::TokenService;
-use teleport_auth::users::UserService;
+use teleport_auth::services::{AuthServices, LocalSettings};
 use teleport_backend::MemoryBackend;
-use teleport_core::config::{CaSignatureAlgo, SecondFactor};
+use teleport_core::config::CaSignatureAlgo;
 use teleport_core::resource::SystemRole;
 use teleport_core::{SharedClock, SystemClock};
 
@@ -76,32 +73,18 @@ fn auth_api_benches(c: &mut Criterion) {
             .await
             .unwrap(),
         );
-        let tokens = Arc::new(
-            TokenService::new(backend.clone(), clock.clone(), audit.clone(), CLUSTER, &[]).unwrap(),
-        );
-        let presence = Arc::new(Presence::new(backend.clone(), clock.clone()));
-        let authenticator = LocalAuthenticator::new(
+        let services = AuthServices::local(
             backend.clone(),
-            clock.clone(),
-            audit.clone(),
-            CLUSTER,
-            SecondFactor::Otp,
-        )
-        .unwrap();
-        let users = Arc::new(UserService::new(
-            backend.clone(),
-            clock.clone(),
-            audit.clone(),
-            CLUSTER,
-            Arc::new(authenticator),
-        ));
-        let server = AuthServer::new(
             ca.clone(),
-            tokens.clone(),
-            presence,
-            users,
             audit.clone(),
             clock.clone(),
+            &LocalSettings::default(),
+        )
+        .await
+        .unwrap();
+        let tokens = services.tokens.clone();
+        let server = AuthServer::new(
+            services,
             AuthServerConfig {
                 public_addrs: Vec::new(),
                 hostname: "auth".into(),

@@ -12,10 +12,9 @@ use teleport_auth::api::{
     RunningServer,
 };
 use teleport_auth::ca::{CertAuthority, LocalCertAuthority};
-use teleport_auth::local::LocalAuthenticator;
 use teleport_auth::presence::Presence;
-use teleport_auth::tokens::TokenService;
-use teleport_auth::users::UserService;
+use teleport_auth::resources::{bootstrap as import_state, BootstrapOutcome};
+use teleport_auth::services::{AuthServices, LocalSettings};
 use teleport_backend::{spawn_expiry_sweeper, Backend, SledBackend, DEFAULT_SWEEP_PERIOD};
 use teleport_core::config::{CaPin, FileConfig, StorageConfig, TokenValue};
 use teleport_core::resource::{Server, ServerSpec, SystemRole};
@@ -45,6 +44,9 @@ pub struct StartFlags {
     pub auth_server: Option<String>,
     /// `--ca-pin`: pins the auth server's CA must match (repeatable).
     pub ca_pins: Vec<String>,
+    /// `--bootstrap`: a `tctl get all --with-secrets` backup to import when the
+    /// backend is initialized (ignored afterwards).
+    pub bootstrap: Option<PathBuf>,
 }
 
 /// Which services this process runs.
@@ -148,7 +150,12 @@ async fn serve(config: FileConfig, flags: StartFlags) -> Result<()> {
         None
     };
     let auth = match &audit {
-        Some(audit) => Some(start_auth(&config, &backend, audit, &data_dir, &host_uuid).await?),
+        Some(audit) => {
+            if let Some(state) = &flags.bootstrap {
+                bootstrap(&config, &backend, state).await?;
+            }
+            Some(start_auth(&config, &backend, audit, &data_dir, &host_uuid).await?)
+        }
         None => None,
     };
     let _heartbeat = match (&auth, services.node) {
@@ -275,6 +282,41 @@ fn write_private_file(path: &Path, bytes: &[u8]) -> Result<()> {
     std::fs::rename(&tmp, path).with_context(|| format!("cannot write {}", path.display()))
 }
 
+/// `teleport start --bootstrap FILE`: imports a `tctl get all --with-secrets` backup
+/// when the backend was never initialized, and says so when it ignores it.
+async fn bootstrap(config: &FileConfig, backend: &Arc<dyn Backend>, state: &Path) -> Result<()> {
+    let text = std::fs::read_to_string(state)
+        .with_context(|| format!("--bootstrap: cannot read {}", state.display()))?;
+    let source = state.display().to_string();
+    let resources = teleport_core::resource::read_resources(&text, &source)
+        .with_context(|| format!("--bootstrap: cannot parse {source}"))?;
+    let outcome = import_state(
+        backend.as_ref(),
+        resources,
+        &source,
+        config.auth_service.cluster_name.as_deref(),
+    )
+    .await
+    .context("--bootstrap")?;
+    match outcome {
+        BootstrapOutcome::AlreadyInitialized => info!(
+            state = %source,
+            "--bootstrap ignored: the backend is initialized already"
+        ),
+        BootstrapOutcome::Imported {
+            cluster_name,
+            resources,
+        } => info!(
+            state = %source,
+            cluster = %cluster_name,
+            resources,
+            "backend bootstrapped from the backup"
+        ),
+        _ => {}
+    }
+    Ok(())
+}
+
 /// Starts the auth service: the cluster's CAs (created on the first start; a renamed
 /// cluster is refused), its join tokens, heartbeats and local users (a
 /// `second_factor` that is not supported yet is refused), the auth API on
@@ -298,30 +340,19 @@ async fn start_auth(
     let cluster = ca.cluster_name().to_string();
     let ca_pin = ca.ca_pin();
     let ca: Arc<dyn CertAuthority> = Arc::new(ca);
-    let tokens = TokenService::new(
-        Arc::clone(backend),
-        Arc::clone(&clock),
-        Arc::clone(audit),
-        cluster.clone(),
-        &config.auth_service.tokens,
-    )
-    .context("cannot load auth_service.tokens")?;
-    let presence = Arc::new(Presence::new(Arc::clone(backend), Arc::clone(&clock)));
-    let authenticator = LocalAuthenticator::new(
-        Arc::clone(backend),
-        Arc::clone(&clock),
-        Arc::clone(audit),
-        cluster.clone(),
+    let settings = LocalSettings::new(
         config.second_factor(),
-    )
-    .context("cannot start local authentication (auth_service.authentication.second_factor)")?;
-    let users = Arc::new(UserService::new(
+        config.auth_service.tokens.clone(),
+    );
+    let services = AuthServices::local(
         Arc::clone(backend),
-        Arc::clone(&clock),
+        Arc::clone(&ca),
         Arc::clone(audit),
-        cluster.clone(),
-        Arc::new(authenticator),
-    ));
+        Arc::clone(&clock),
+        &settings,
+    )
+    .await?;
+    let presence = Arc::clone(&services.presence);
     let server_config = AuthServerConfig {
         public_addrs: config
             .auth_public_addrs()
@@ -331,15 +362,7 @@ async fn start_auth(
         hostname: config.nodename(),
         host_uuid: host_uuid.to_string(),
     };
-    let server = AuthServer::new(
-        Arc::clone(&ca),
-        Arc::new(tokens),
-        Arc::clone(&presence),
-        users,
-        Arc::clone(audit),
-        Arc::clone(&clock),
-        server_config,
-    )
+    let server = AuthServer::new(services, server_config)
     .await
     .context("cannot start the auth API")?;
     let listen = config.auth_listen_addr().to_string();

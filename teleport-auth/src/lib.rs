@@ -4,7 +4,10 @@
 pub mod api;
 pub mod ca;
 pub mod local;
+pub mod login;
 pub mod presence;
 pub mod rbac;
+pub mod resources;
+pub mod services;
 pub mod tokens;
 pub mod users;

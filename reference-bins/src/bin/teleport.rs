@@ -56,6 +56,10 @@ struct StartArgs {
     /// CA pin of the auth server (`tctl status`): sha256:<hex>. Repeatable.
     #[arg(long = "ca-pin")]
     ca_pin: Vec<String>,
+    /// Backup to import on the first start (`tctl get all --with-secrets > FILE`);
+    /// ignored once the backend is initialized.
+    #[arg(long = "bootstrap", value_name = "FILE")]
+    bootstrap: Option<PathBuf>,
 }
 
 #[derive(Debug, Args)]
@@ -92,6 +96,7 @@ fn main() -> ExitCode {
                 token: args.token,
                 auth_server: args.auth_server,
                 ca_pins: args.ca_pin,
+                bootstrap: args.bootstrap,
             };
             match start::run(flags) {
                 Ok(()) => ExitCode::SUCCESS,

@@ -13,7 +13,7 @@ use rustls::pki_types::ServerName;
 use serde::de::DeserializeOwned;
 use serde::Serialize;
 use teleport_core::config::CaPin;
-use teleport_core::resource::{Server, SystemRole, User};
+use teleport_core::resource::{read_resources_json, Kind, Resource, Server, SystemRole, User};
 use tokio_rustls::TlsConnector;
 
 use super::error::{ApiError, Result};
@@ -22,9 +22,9 @@ use super::server::host_of;
 use super::tls::{self, SeenSlot, Trust};
 use super::types::{
     AddTokenRequest, AddUserRequest, AddUserResponse, ErrorBody, ExportResponse, HeartbeatRequest,
-    JoinRequest, JoinResponse, PingResponse, SignupBeginRequest, SignupBeginResponse,
-    SignupCompleteRequest, SignupCompleteResponse, StatusResponse, TokenEntry, UpdateUserRequest,
-    UserTokenResponse,
+    JoinRequest, JoinResponse, LoginRequest, PingResponse, SignUserRequest, SignupBeginRequest,
+    SignupBeginResponse, SignupCompleteRequest, SignupCompleteResponse, StatusResponse, TokenEntry,
+    UpdateUserRequest, UserCertsResponse, UserTokenResponse,
 };
 use crate::ca::{ca_pin_of, ExportKind};
 
@@ -144,6 +144,12 @@ impl AuthClient {
         path: &str,
         body: Option<Vec<u8>>,
     ) -> Result<T> {
+        let bytes = self.call_bytes(method, path, body).await?;
+        serde_json::from_slice(&bytes).map_err(|err| ApiError::Decode(err.to_string()))
+    }
+
+    /// Sends one request and returns the body of a successful answer.
+    async fn call_bytes(&self, method: Method, path: &str, body: Option<Vec<u8>>) -> Result<Bytes> {
         let mut guard = self.conn.lock().await;
         let mut sender = match guard.take() {
             Some(sender) if !sender.is_closed() => sender,
@@ -175,7 +181,7 @@ impl AuthClient {
             .map_err(|err| tls_error(&self.addr, err))?
             .to_bytes();
         if status.is_success() {
-            return serde_json::from_slice(&bytes).map_err(|err| ApiError::Decode(err.to_string()));
+            return Ok(bytes);
         }
         Err(error_of(status, &bytes))
     }
@@ -358,6 +364,78 @@ impl AuthClient {
         Ok(answer.user)
     }
 
+    /// `POST /v1/login` (no certificate needed): a user's password (and one-time code)
+    /// for certificates of the given public keys.
+    pub async fn login(&self, req: &LoginRequest) -> Result<UserCertsResponse> {
+        self.call_json(Method::POST, "/v1/login", req).await
+    }
+
+    /// `POST /v1/certs/user` (Admin): `tctl auth sign --user`, certificates without a
+    /// password.
+    pub async fn sign_user(&self, req: &SignUserRequest) -> Result<UserCertsResponse> {
+        self.call_json(Method::POST, "/v1/certs/user", req).await
+    }
+
+    /// `GET /v1/resources/{kind}`: every resource of `kind`; with `secrets` (Admin
+    /// only) private keys, password hashes and client secrets included.
+    pub async fn list_resources(&self, kind: Kind, secrets: bool) -> Result<Vec<Resource>> {
+        let path = format!("/v1/resources/{}{}", kind.as_str(), secrets_query(secrets));
+        self.resources(Method::GET, &path, None).await
+    }
+
+    /// `GET /v1/resources/{kind}/{name}`: the resource (for `cert_authority`, both the
+    /// user and the host CA of that cluster).
+    pub async fn get_resource(
+        &self,
+        kind: Kind,
+        name: &str,
+        secrets: bool,
+    ) -> Result<Vec<Resource>> {
+        let path = format!(
+            "/v1/resources/{}/{}{}",
+            kind.as_str(),
+            percent_encode(name),
+            secrets_query(secrets)
+        );
+        self.resources(Method::GET, &path, None).await
+    }
+
+    /// `POST /v1/resources`: `tctl create` (`force`: `tctl create -f`, replacing an
+    /// existing resource). Returns the resource as stored, without secrets.
+    pub async fn put_resource(&self, resource: &Resource, force: bool) -> Result<Resource> {
+        let body =
+            serde_json::to_vec(resource).map_err(|err| ApiError::Invalid(err.to_string()))?;
+        let path = if force {
+            "/v1/resources?force=1"
+        } else {
+            "/v1/resources"
+        };
+        let mut stored = self.resources(Method::POST, path, Some(body)).await?;
+        stored
+            .pop()
+            .ok_or_else(|| ApiError::Decode("the server returned no resource".into()))
+    }
+
+    /// `DELETE /v1/resources/{kind}/{name}`: `tctl rm kind/name`.
+    pub async fn delete_resource(&self, kind: Kind, name: &str) -> Result<()> {
+        let path = format!("/v1/resources/{}/{}", kind.as_str(), percent_encode(name));
+        let _: serde_json::Value = self.call(Method::DELETE, &path, None).await?;
+        Ok(())
+    }
+
+    async fn resources(
+        &self,
+        method: Method,
+        path: &str,
+        body: Option<Vec<u8>>,
+    ) -> Result<Vec<Resource>> {
+        let bytes = self.call_bytes(method, path, body).await?;
+        let text = std::str::from_utf8(&bytes)
+            .map_err(|_| ApiError::Decode("the resources are not UTF-8".into()))?;
+        read_resources_json(text, "the auth server's answer")
+            .map_err(|err| ApiError::Decode(err.to_string()))
+    }
+
     /// Sends `body` as is to `path` (for tests of malformed requests); the answer is
     /// returned as JSON.
     #[doc(hidden)]
@@ -386,6 +464,14 @@ fn error_of(status: StatusCode, bytes: &[u8]) -> ApiError {
             status: other.as_u16(),
             message,
         },
+    }
+}
+
+fn secrets_query(secrets: bool) -> &'static str {
+    if secrets {
+        "?secrets=1"
+    } else {
+        ""
     }
 }
 

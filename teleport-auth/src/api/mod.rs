@@ -40,6 +40,7 @@ mod client;
 mod error;
 mod identity;
 mod join;
+mod limiter;
 mod routes;
 mod server;
 mod tls;
@@ -49,14 +50,15 @@ pub use client::AuthClient;
 pub use error::{ApiError, Result};
 pub use identity::{issue_admin_identity, Identity, ADMIN_IDENTITY_TTL, ADMIN_USER};
 pub use join::{join, JoinParams, NO_PIN_WARNING};
+pub use limiter::RateLimiter;
 pub use routes::HOST_TLS_TTL;
 pub use server::{AuthServer, AuthServerConfig, Caller, CallerRole, RunningServer, MAX_BODY};
 pub use tls::Trust;
 pub use types::{
     AddTokenRequest, AddUserRequest, AddUserResponse, ErrorBody, ExportResponse, HeartbeatRequest,
-    JoinRequest, JoinResponse, PingResponse, SignupBeginRequest, SignupBeginResponse,
-    SignupCompleteRequest, SignupCompleteResponse, StatusResponse, TokenEntry, UpdateUserRequest,
-    UserTokenResponse,
+    JoinRequest, JoinResponse, LoginRequest, PingResponse, SignUserRequest, SignupBeginRequest,
+    SignupBeginResponse, SignupCompleteRequest, SignupCompleteResponse, StatusResponse, TokenEntry,
+    UpdateUserRequest, UserCertsResponse, UserTokenResponse,
 };
 
 #[cfg(test)]

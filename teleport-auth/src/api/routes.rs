@@ -7,6 +7,9 @@
 //! and the reason. Join refusals are audited by the token service as `instance.join`;
 //! ordinary 400s and 404s are not audited.
 
+mod access;
+mod login;
+mod resources;
 mod users;
 
 use std::net::{IpAddr, SocketAddr};
@@ -27,6 +30,7 @@ use super::types::{
 };
 use crate::ca::{ExportKind, HostCertRequest, TlsCertRequest, TlsIdentity, TlsPublicKey, TlsUsage};
 use crate::presence::{PresenceError, ServerKind, DEFAULT_SERVER_TTL};
+use crate::rbac::{VERB_CREATE, VERB_DELETE, VERB_LIST, VERB_UPDATE};
 use crate::tokens::{JoinAttempt, TokenError, DEFAULT_TOKEN_TTL};
 
 /// The answer type of every route.
@@ -173,35 +177,82 @@ fn percent_decode(segment: &str) -> Option<String> {
     String::from_utf8(out).ok()
 }
 
+/// One request, as the router sees it.
+pub(crate) struct Request<'a> {
+    /// The method.
+    pub(crate) method: &'a Method,
+    /// The path, without the query.
+    pub(crate) path: &'a str,
+    /// The query string (empty when none).
+    pub(crate) query: &'a str,
+    /// The body.
+    pub(crate) body: &'a [u8],
+}
+
+/// Whether the query string `query` sets `name` to `1` or `true`.
+fn query_flag(query: &str, name: &str) -> bool {
+    query.split('&').any(|pair| match pair.split_once('=') {
+        Some((key, value)) => key == name && matches!(value, "1" | "true" | "yes"),
+        None => pair == name,
+    })
+}
+
 /// Answers one request.
-pub(crate) async fn route(
-    state: &State,
-    caller: &Caller,
-    peer: Peer,
-    method: &Method,
-    path: &str,
-    body: &[u8],
-) -> Answer {
+pub(crate) async fn route(state: &State, caller: &Caller, peer: Peer, req: Request<'_>) -> Answer {
+    use access::authorize;
     use CallerRole::{Admin, Auth, Node, Proxy};
+    let Request {
+        method,
+        path,
+        query,
+        body,
+    } = req;
     let segments: Vec<&str> = path.trim_start_matches('/').split('/').collect();
     let route = format!("{method} {path}");
     let result = match (method.clone(), segments.as_slice()) {
         (Method::GET, ["v1", "ping"]) => Ok(ping(state)),
+        (Method::POST, ["v1", "login"]) => login::login(state, peer, body).await,
+        (Method::POST, ["v1", "certs", "user"]) => match require(caller, &[Admin], &route) {
+            Ok((identity, _)) => login::sign(state, &identity.username, peer, body).await,
+            Err(answer) => Err(answer),
+        },
+        (Method::GET, ["v1", "resources", kind]) => {
+            let secrets = query_flag(query, "secrets");
+            resources::list(state, caller, kind, secrets, &route).await
+        }
+        (Method::GET, ["v1", "resources", kind, name]) => {
+            let secrets = query_flag(query, "secrets");
+            let route = format!("GET /v1/resources/{kind}/{{name}}");
+            resources::get(state, caller, kind, name, secrets, &route).await
+        }
+        (Method::POST, ["v1", "resources"]) => {
+            let force = query_flag(query, "force");
+            resources::put(state, caller, body, force, &route).await
+        }
+        (Method::DELETE, ["v1", "resources", kind, name]) => {
+            let route = format!("DELETE /v1/resources/{kind}/{{name}}");
+            resources::delete(state, caller, kind, name, &route).await
+        }
         (Method::POST, ["v1", "join"]) => join(state, peer.remote, body).await,
         (Method::GET, ["v1", "status"]) => {
             require(caller, &[Admin, Auth], &route).map(|_| status(state))
         }
-        (Method::POST, ["v1", "tokens"]) => match require(caller, &[Admin, Auth], &route) {
-            Ok((identity, _)) => add_token(state, &identity.username, body).await,
-            Err(answer) => Err(answer),
-        },
-        (Method::GET, ["v1", "tokens"]) => match require(caller, &[Admin, Auth], &route) {
-            Ok(_) => list_tokens(state).await,
-            Err(answer) => Err(answer),
-        },
+        (Method::POST, ["v1", "tokens"]) => {
+            match authorize(state, caller, &[Admin, Auth], "token", VERB_CREATE, &route).await {
+                Ok(identity) => add_token(state, &identity.username, body).await,
+                Err(answer) => Err(answer),
+            }
+        }
+        (Method::GET, ["v1", "tokens"]) => {
+            match authorize(state, caller, &[Admin, Auth], "token", VERB_LIST, &route).await {
+                Ok(_) => list_tokens(state).await,
+                Err(answer) => Err(answer),
+            }
+        }
         (Method::DELETE, ["v1", "tokens", token]) => {
-            match require(caller, &[Admin, Auth], "DELETE /v1/tokens/{token}") {
-                Ok((identity, _)) => delete_token(state, &identity.username, token).await,
+            let route = "DELETE /v1/tokens/{token}";
+            match authorize(state, caller, &[Admin, Auth], "token", VERB_DELETE, route).await {
+                Ok(identity) => delete_token(state, &identity.username, token).await,
                 Err(answer) => Err(answer),
             }
         }
@@ -227,7 +278,15 @@ pub(crate) async fn route(
             } else {
                 ServerKind::Proxy
             };
-            match require(caller, &[Admin, Auth, Proxy], &route) {
+            let allowed = authorize(
+                state,
+                caller,
+                &[Admin, Auth, Proxy],
+                kind.as_str(),
+                VERB_LIST,
+                &route,
+            );
+            match allowed.await {
                 Ok(_) => list_servers(state, kind).await,
                 Err(answer) => Err(answer),
             }
@@ -235,37 +294,53 @@ pub(crate) async fn route(
         (Method::GET, ["v1", "authorities", kind, "export"]) => {
             require(caller, &[Admin, Auth], &route).and_then(|_| export(state, kind))
         }
-        (Method::POST, ["v1", "users"]) => match require(caller, &[Admin, Auth], &route) {
-            Ok((identity, _)) => users::add(state, &identity.username, body).await,
-            Err(answer) => Err(answer),
-        },
-        (Method::GET, ["v1", "users"]) => match require(caller, &[Admin, Auth], &route) {
-            Ok(_) => users::list(state).await,
-            Err(answer) => Err(answer),
-        },
+        (Method::POST, ["v1", "users"]) => {
+            match authorize(state, caller, &[Admin, Auth], "user", VERB_CREATE, &route).await {
+                Ok(identity) => users::add(state, &identity.username, body).await,
+                Err(answer) => Err(answer),
+            }
+        }
+        (Method::GET, ["v1", "users"]) => {
+            match authorize(state, caller, &[Admin, Auth], "user", VERB_LIST, &route).await {
+                Ok(_) => users::list(state).await,
+                Err(answer) => Err(answer),
+            }
+        }
         (Method::PUT, ["v1", "users", name]) => {
-            match require(caller, &[Admin, Auth], "PUT /v1/users/{name}") {
-                Ok((identity, _)) => users::update(state, &identity.username, name, body).await,
+            let route = "PUT /v1/users/{name}";
+            match authorize(state, caller, &[Admin, Auth], "user", VERB_UPDATE, route).await {
+                Ok(identity) => users::update(state, &identity.username, name, body).await,
                 Err(answer) => Err(answer),
             }
         }
         (Method::DELETE, ["v1", "users", name]) => {
-            match require(caller, &[Admin, Auth], "DELETE /v1/users/{name}") {
-                Ok((identity, _)) => users::delete(state, &identity.username, name).await,
+            let route = "DELETE /v1/users/{name}";
+            match authorize(state, caller, &[Admin, Auth], "user", VERB_DELETE, route).await {
+                Ok(identity) => users::delete(state, &identity.username, name).await,
                 Err(answer) => Err(answer),
             }
         }
         (Method::POST, ["v1", "users", name, "reset"]) => {
-            match require(caller, &[Admin, Auth], "POST /v1/users/{name}/reset") {
-                Ok((identity, _)) => users::reset(state, &identity.username, name).await,
+            let route = "POST /v1/users/{name}/reset";
+            match authorize(state, caller, &[Admin, Auth], "user", VERB_UPDATE, route).await {
+                Ok(identity) => users::reset(state, &identity.username, name).await,
                 Err(answer) => Err(answer),
             }
         }
-        (Method::POST, ["v1", "signup", "begin"]) => users::signup_begin(state, body).await,
-        (Method::POST, ["v1", "signup", "complete"]) => users::signup_complete(state, body).await,
+        (Method::POST, ["v1", "signup", "begin"]) => match login::limit(state, peer) {
+            Ok(()) => users::signup_begin(state, body).await,
+            Err(answer) => Err(answer),
+        },
+        (Method::POST, ["v1", "signup", "complete"]) => match login::limit(state, peer) {
+            Ok(()) => users::signup_complete(state, body).await,
+            Err(answer) => Err(answer),
+        },
         (
             _,
-            ["v1", "ping" | "join" | "status" | "tokens" | "users"]
+            ["v1", "ping" | "join" | "status" | "tokens" | "users" | "login" | "resources"]
+            | ["v1", "certs", "user"]
+            | ["v1", "resources", _]
+            | ["v1", "resources", _, _]
             | ["v1", "tokens" | "users", _]
             | ["v1", "users", _, "reset"]
             | ["v1", "signup", "begin" | "complete"]

@@ -25,10 +25,15 @@ use tokio::task::{JoinHandle, JoinSet};
 use tokio_rustls::TlsAcceptor;
 
 use super::error::{ApiError, Result};
+use super::limiter::RateLimiter;
 use super::routes::{self, error_response};
 use super::tls;
 use crate::ca::{CertAuthority, TlsCertRequest, TlsIdentity, TlsPublicKey, TlsUsage};
+use crate::local::Authenticator;
+use crate::login::UserCertIssuer;
 use crate::presence::Presence;
+use crate::resources::ResourceService;
+use crate::services::AuthServices;
 use crate::tokens::TokenService;
 use crate::users::UserService;
 
@@ -127,6 +132,10 @@ pub(crate) struct State {
     pub(crate) audit: Arc<dyn AuditSink>,
     pub(crate) clock: SharedClock,
     pub(crate) users: Arc<UserService>,
+    pub(crate) resources: Arc<ResourceService>,
+    pub(crate) authenticator: Arc<dyn Authenticator>,
+    pub(crate) issuer: UserCertIssuer,
+    pub(crate) limiter: RateLimiter,
 }
 
 /// The two ends of a connection, for the audit log.
@@ -237,20 +246,21 @@ pub(crate) fn add_name(host: &str, dns: &mut Vec<String>, ips: &mut Vec<IpAddr>)
 }
 
 impl AuthServer {
-    /// An auth server signing with `ca`, checking join tokens with `tokens` (which
-    /// audits every join attempt), keeping heartbeats in `presence`, managing local
-    /// users and their signups with `users` and recording its
-    /// own refusals (failed TLS handshakes, 401s, 403s) in `audit`. Its own TLS
-    /// certificate is issued now by the cluster's TLS CA.
-    pub async fn new(
-        ca: Arc<dyn CertAuthority>,
-        tokens: Arc<TokenService>,
-        presence: Arc<Presence>,
-        users: Arc<UserService>,
-        audit: Arc<dyn AuditSink>,
-        clock: SharedClock,
-        config: AuthServerConfig,
-    ) -> Result<Self> {
+    /// An auth server answering with `services`: signing with its CA, checking join
+    /// tokens, keeping heartbeats, managing users, resources and logins, and recording
+    /// its own refusals (failed TLS handshakes, 401s, 403s) in its audit log. Its own
+    /// TLS certificate is issued now by the cluster's TLS CA.
+    pub async fn new(services: AuthServices, config: AuthServerConfig) -> Result<Self> {
+        let AuthServices {
+            ca,
+            tokens,
+            presence,
+            users,
+            resources,
+            authenticator,
+            audit,
+            clock,
+        } = services;
         let key = rcgen::KeyPair::generate()
             .map_err(|err| ApiError::Invalid(format!("server TLS key: {err}")))?;
         let (dns_names, ip_addrs) = server_names(&config);
@@ -280,12 +290,21 @@ impl AuthServer {
         let config = tls::server_config(&cert, &key.serialize_pem(), ca.tls_ca_pem())?;
         Ok(AuthServer {
             state: Arc::new(State {
+                issuer: UserCertIssuer::new(
+                    ca.clone(),
+                    resources.clone(),
+                    audit.clone(),
+                    clock.clone(),
+                ),
                 ca,
                 tokens,
                 presence,
                 audit,
                 clock,
                 users,
+                resources,
+                authenticator,
+                limiter: RateLimiter::default(),
             }),
             acceptor: TlsAcceptor::from(Arc::new(config)),
         })
@@ -470,5 +489,11 @@ async fn handle(
             );
         }
     };
-    routes::route(state, caller, peer, &parts.method, parts.uri.path(), &body).await
+    let request = routes::Request {
+        method: &parts.method,
+        path: parts.uri.path(),
+        query: parts.uri.query().unwrap_or(""),
+        body: &body,
+    };
+    routes::route(state, caller, peer, request).await
 }

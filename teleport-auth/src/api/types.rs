@@ -296,3 +296,74 @@ pub struct SignupCompleteResponse {
     /// The user as stored, secrets stripped.
     pub user: User,
 }
+
+/// `POST /v1/login` (no certificate needed): a user's password, one-time code and
+/// public keys, for certificates. `Debug` hides the password and the code.
+#[derive(Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct LoginRequest {
+    /// The Teleport user name.
+    pub username: String,
+    /// The password.
+    pub password: String,
+    /// The code from the authenticator app, when the user has a device.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub otp: Option<String>,
+    /// The SSH public key to certify (OpenSSH format).
+    pub ssh_public_key: String,
+    /// The TLS public key to certify (SubjectPublicKeyInfo PEM), if a TLS certificate
+    /// is wanted too.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub tls_public_key: Option<String>,
+    /// The TTL asked for, in seconds (default 12 hours, capped by the roles).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub ttl_secs: Option<u64>,
+}
+
+impl fmt::Debug for LoginRequest {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("LoginRequest")
+            .field("username", &self.username)
+            .field("password", &"***")
+            .field("otp", &self.otp.as_ref().map(|_| "***"))
+            .field("ttl_secs", &self.ttl_secs)
+            .finish_non_exhaustive()
+    }
+}
+
+/// `POST /v1/certs/user` (Admin): `tctl auth sign --user`, certificates without a
+/// password.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SignUserRequest {
+    /// The Teleport user name.
+    pub username: String,
+    /// The SSH public key to certify (OpenSSH format).
+    pub ssh_public_key: String,
+    /// The TLS public key to certify (SubjectPublicKeyInfo PEM), if wanted.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub tls_public_key: Option<String>,
+    /// The TTL asked for, in seconds (default 12 hours, capped by the roles).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub ttl_secs: Option<u64>,
+}
+
+/// The answer to `POST /v1/login` and `POST /v1/certs/user`: the user's certificates
+/// and what they need to trust the cluster.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct UserCertsResponse {
+    /// The user's name.
+    pub username: String,
+    /// The SSH user certificate, OpenSSH format (`...-cert-v01@openssh.com ...`).
+    pub ssh_cert: String,
+    /// The X.509 client certificate (PEM), when a TLS key was sent.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub tls_cert: Option<String>,
+    /// The principals: the logins the user's roles allow.
+    pub logins: Vec<String>,
+    /// When the certificates expire.
+    #[serde(with = "time::serde::rfc3339")]
+    pub expires: OffsetDateTime,
+    /// The cluster's TLS CA (PEM).
+    pub tls_ca: String,
+    /// The host CA as `known_hosts` lines (`@cert-authority ...`).
+    pub ssh_host_ca: String,
+}

@@ -42,7 +42,8 @@ use time::OffsetDateTime;
 
 pub use error::UserError;
 pub use format::{format_reset_message, format_signup_message, format_users_table, signup_url};
-pub use service::{RoleCheck, UserService};
+pub(crate) use service::check_name;
+pub use service::UserService;
 pub use signup::{SignupInfo, SIGNUP_DEVICE_NAME};
 
 /// How long a signup or reset token works: 1 hour, as the manual says.

@@ -24,10 +24,6 @@ const CAS_RETRIES: usize = 32;
 /// Where users live: `/web/users/<name>/...`.
 const USERS_PREFIX: &str = "/web/users/";
 
-/// Says whether a role exists. Role storage is not built yet; by default the built-in
-/// roles (`access`, `editor`, `auditor`) exist.
-pub type RoleCheck = Arc<dyn Fn(&str) -> bool + Send + Sync>;
-
 /// The local users of one cluster and their signup and reset tokens.
 ///
 /// Cheap to share behind an `Arc`; every method takes `&self`.
@@ -37,7 +33,6 @@ pub struct UserService {
     audit: Arc<dyn AuditSink>,
     cluster_name: String,
     pub(super) authenticator: Arc<LocalAuthenticator>,
-    role_exists: RoleCheck,
 }
 
 impl fmt::Debug for UserService {
@@ -64,18 +59,7 @@ impl UserService {
             audit,
             cluster_name: cluster_name.into(),
             authenticator,
-            role_exists: Arc::new(|role: &str| crate::rbac::builtin_role(role).is_some()),
         }
-    }
-
-    /// Uses `role_exists` to decide which roles `add` and `update` accept, instead of
-    /// the built-in role names.
-    pub fn with_role_check(
-        mut self,
-        role_exists: impl Fn(&str) -> bool + Send + Sync + 'static,
-    ) -> Self {
-        self.role_exists = Arc::new(role_exists);
-        self
     }
 
     /// `tctl users add <name> --logins=... --roles=...`: creates user `name` without a
@@ -92,7 +76,7 @@ impl UserService {
         roles: Vec<String>,
     ) -> Result<(User, SignupToken), UserError> {
         check_name(name)?;
-        let roles = self.check_roles(roles)?;
+        let roles = self.check_roles(roles).await?;
         let logins = check_logins(logins.unwrap_or_else(|| vec![name.to_string()]))?;
         let now = self.clock.now();
         let metadata = Metadata::new(name).map_err(|_| UserError::BadName {
@@ -197,7 +181,10 @@ impl UserService {
             return Err(UserError::NothingToUpdate);
         }
         check_name(name).map_err(|_| not_found(name))?;
-        let roles = set_roles.map(|roles| self.check_roles(roles)).transpose()?;
+        let roles = match set_roles {
+            Some(roles) => Some(self.check_roles(roles).await?),
+            None => None,
+        };
         let logins = set_logins.map(check_logins).transpose()?;
         let mut user = self
             .modify_user(name, |user| {
@@ -389,15 +376,25 @@ impl UserService {
         self.audit.emit(event).await
     }
 
-    /// The roles deduplicated in their order; each must exist.
-    fn check_roles(&self, roles: Vec<String>) -> Result<Vec<String>, UserError> {
+    /// The roles deduplicated in their order; each must exist in the backend.
+    async fn check_roles(&self, roles: Vec<String>) -> Result<Vec<String>, UserError> {
         let mut out: Vec<String> = Vec::with_capacity(roles.len());
         for role in roles {
             let role = role.trim().to_string();
             if role.is_empty() || out.contains(&role) {
                 continue;
             }
-            if !(self.role_exists)(&role) {
+            let exists = crate::resources::role_exists(self.backend.as_ref(), &role)
+                .await
+                .map_err(|err| match err {
+                    crate::resources::ResourceError::Backend(err) => UserError::from(err),
+                    other => UserError::Corrupt {
+                        key: String::from_utf8_lossy(&crate::resources::store::role_key(&role))
+                            .into_owned(),
+                        reason: other.to_string(),
+                    },
+                })?;
+            if !exists {
                 return Err(UserError::UnknownRole { role: shown(&role) });
             }
             out.push(role);
@@ -435,7 +432,7 @@ fn user_change(by: &str, user: &User) -> UserChange {
 
 /// Checks a user name the way Teleport does: not empty, at most
 /// [`MAX_USER_NAME_LEN`] bytes, no `/`, whitespace or control characters, not `.`/`..`.
-pub(super) fn check_name(name: &str) -> Result<(), UserError> {
+pub(crate) fn check_name(name: &str) -> Result<(), UserError> {
     let reason = if name.is_empty() {
         "it is empty"
     } else if name.len() > MAX_USER_NAME_LEN {

@@ -32,7 +32,7 @@ struct Fixture {
     users: Arc<UserService>,
 }
 
-fn fixture(second_factor: SecondFactor) -> Fixture {
+async fn fixture(second_factor: SecondFactor) -> Fixture {
     let clock = FakeClock::default();
     let backend = Arc::new(MemoryBackend::new(Arc::new(clock.clone())));
     let sink = Arc::new(CaptureSink::default());
@@ -54,6 +54,9 @@ fn fixture(second_factor: SecondFactor) -> Fixture {
         "example.com",
         auth.clone(),
     ));
+    crate::resources::ensure_builtin_roles(backend.as_ref())
+        .await
+        .unwrap();
     Fixture {
         clock,
         backend,
@@ -103,7 +106,7 @@ impl Fixture {
 
 #[tokio::test]
 async fn add_defaults_the_login_to_the_name_and_audits() {
-    let f = fixture(SecondFactor::Otp);
+    let f = fixture(SecondFactor::Otp).await;
     let (user, token) = f
         .users
         .add(
@@ -154,7 +157,7 @@ async fn add_defaults_the_login_to_the_name_and_audits() {
 
 #[tokio::test]
 async fn add_refuses_duplicates_unknown_roles_and_bad_names() {
-    let f = fixture(SecondFactor::Otp);
+    let f = fixture(SecondFactor::Otp).await;
     f.add("joe").await;
     let err = f
         .users
@@ -192,16 +195,23 @@ async fn add_refuses_duplicates_unknown_roles_and_bad_names() {
         .await
         .unwrap_err();
     assert!(matches!(err, UserError::BadLogin { .. }), "{err}");
-    // A custom role check.
-    let users = UserService::new(
-        f.backend.clone(),
-        Arc::new(f.clock.clone()),
-        f.sink.clone(),
-        "example.com",
-        f.auth.clone(),
-    )
-    .with_role_check(|role| role == "admin");
-    users
+    // A custom role, once stored, can be given.
+    let err = f
+        .users
+        .add("admin", "carol", None, strings(&["admin"]))
+        .await
+        .unwrap_err();
+    assert!(matches!(err, UserError::UnknownRole { .. }), "{err}");
+    let role = teleport_core::resource::Role::named("admin", Default::default()).unwrap();
+    let key = crate::resources::store::role_key("admin");
+    f.backend
+        .put(teleport_backend::Item::new(
+            key,
+            serde_json::to_vec(&role).unwrap(),
+        ))
+        .await
+        .unwrap();
+    f.users
         .add("admin", "carol", None, strings(&["admin"]))
         .await
         .unwrap();
@@ -209,7 +219,7 @@ async fn add_refuses_duplicates_unknown_roles_and_bad_names() {
 
 #[tokio::test]
 async fn table_matches_the_manual() {
-    let f = fixture(SecondFactor::Otp);
+    let f = fixture(SecondFactor::Otp).await;
     for (name, logins) in [
         ("ross", None),
         ("joe", Some(strings(&["joe", "root"]))),
@@ -249,7 +259,7 @@ async fn messages_match_the_manual() {
 
 #[tokio::test]
 async fn update_and_delete_are_audited() {
-    let f = fixture(SecondFactor::Otp);
+    let f = fixture(SecondFactor::Otp).await;
     let token = f.add("joe").await;
     let user = f
         .users
@@ -310,7 +320,7 @@ async fn update_and_delete_are_audited() {
 
 #[tokio::test]
 async fn signup_with_password_and_totp() {
-    let f = fixture(SecondFactor::Otp);
+    let f = fixture(SecondFactor::Otp).await;
     let token = f.add("joe").await;
     let info = f.users.begin(token.token()).await.unwrap();
     assert!(info.needs_totp);
@@ -347,7 +357,7 @@ async fn signup_with_password_and_totp() {
 
 #[tokio::test]
 async fn expired_token_is_refused() {
-    let f = fixture(SecondFactor::Off);
+    let f = fixture(SecondFactor::Off).await;
     let token = f.add("joe").await;
     f.clock.advance(Duration::from_secs(61 * 60));
     let err = f.users.begin(token.token()).await.unwrap_err();
@@ -362,7 +372,7 @@ async fn expired_token_is_refused() {
 
 #[tokio::test]
 async fn short_password_and_wrong_code_keep_the_token() {
-    let f = fixture(SecondFactor::Otp);
+    let f = fixture(SecondFactor::Otp).await;
     let token = f.add("joe").await;
     let info = f.users.begin(token.token()).await.unwrap();
 
@@ -396,7 +406,7 @@ async fn short_password_and_wrong_code_keep_the_token() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn concurrent_completions_only_one_wins() {
-    let f = fixture(SecondFactor::Off);
+    let f = fixture(SecondFactor::Off).await;
     for round in 0..8 {
         let name = format!("user{round}");
         let token = f.add(&name).await;
@@ -423,7 +433,7 @@ async fn concurrent_completions_only_one_wins() {
 
 #[tokio::test]
 async fn reset_replaces_the_password_and_device_on_completion() {
-    let f = fixture(SecondFactor::Otp);
+    let f = fixture(SecondFactor::Otp).await;
     let token = f.add("joe").await;
     let info = f.users.begin(token.token()).await.unwrap();
     f.users
@@ -476,7 +486,7 @@ async fn reset_replaces_the_password_and_device_on_completion() {
 
 #[tokio::test]
 async fn a_new_reset_token_replaces_the_old_one() {
-    let f = fixture(SecondFactor::Off);
+    let f = fixture(SecondFactor::Off).await;
     let first = f.add("joe").await;
     let second = f.users.reset("admin", "joe").await.unwrap();
     assert!(matches!(
@@ -492,7 +502,7 @@ async fn a_new_reset_token_replaces_the_old_one() {
 
 #[tokio::test]
 async fn malformed_tokens_are_masked_in_errors() {
-    let f = fixture(SecondFactor::Off);
+    let f = fixture(SecondFactor::Off).await;
     for token in [
         "",
         "../web/users/joe/params",

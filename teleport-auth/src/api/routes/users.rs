@@ -17,7 +17,7 @@ use crate::local::Password;
 use crate::users::UserError;
 
 /// The HTTP answer for a [`UserError`].
-pub(super) fn user_error(err: UserError) -> Reject {
+pub(crate) fn user_error(err: UserError) -> Reject {
     let status = match &err {
         UserError::BadName { .. }
         | UserError::BadLogin { .. }

@@ -12,10 +12,9 @@ use teleport_auth::api::{
     issue_admin_identity, AuthClient, AuthServer, AuthServerConfig, Identity, RunningServer,
 };
 use teleport_auth::ca::{CertAuthority, LocalCertAuthority};
-use teleport_auth::local::{HashParams, LocalAuthenticator};
-use teleport_auth::presence::Presence;
+use teleport_auth::local::HashParams;
+use teleport_auth::services::{AuthServices, LocalSettings};
 use teleport_auth::tokens::TokenService;
-use teleport_auth::users::UserService;
 use teleport_backend::MemoryBackend;
 use teleport_core::config::{CaSignatureAlgo, SecondFactor};
 use teleport_core::{FakeClock, SharedClock, SystemClock};
@@ -112,38 +111,29 @@ async fn start_server(
         .await
         .unwrap(),
     );
-    let tokens = TokenService::new(
+    let mut services = AuthServices::local(
         backend.clone(),
-        Arc::new(token_clock.clone()),
+        ca.clone(),
         audit.clone(),
-        CLUSTER,
-        &[],
+        system_clock(),
+        &LocalSettings::new(SecondFactor::Otp, Vec::new())
+            .with_hash_params(HashParams::INSECURE_FOR_TESTS),
     )
+    .await
     .unwrap();
-    let presence = Presence::new(backend.clone(), system_clock());
-    let authenticator = LocalAuthenticator::new(
-        backend.clone(),
-        system_clock(),
-        audit.clone(),
-        CLUSTER,
-        SecondFactor::Otp,
-    )
-    .unwrap()
-    .with_hash_params(HashParams::INSECURE_FOR_TESTS);
-    let users = UserService::new(
-        backend.clone(),
-        system_clock(),
-        audit.clone(),
-        CLUSTER,
-        Arc::new(authenticator),
+    // Join tokens run on a clock of their own, so tests can expire them.
+    services.tokens = Arc::new(
+        TokenService::new(
+            backend.clone(),
+            Arc::new(token_clock.clone()),
+            audit.clone(),
+            CLUSTER,
+            &[],
+        )
+        .unwrap(),
     );
     let server = AuthServer::new(
-        ca.clone(),
-        Arc::new(tokens),
-        Arc::new(presence),
-        Arc::new(users),
-        audit.clone(),
-        system_clock(),
+        services,
         AuthServerConfig {
             public_addrs: vec!["auth.example.com:3025".into()],
             hostname: "auth".into(),
