@@ -11,6 +11,7 @@ cd "$(dirname "$0")/.."
 REQUIRED_TOOLS=(
   "ssh-keygen:openssh-client"
   "openssl:openssl"
+  "oathtool:oathtool"
 )
 
 missing=()

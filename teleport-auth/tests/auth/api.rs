@@ -4,4 +4,5 @@
 mod access;
 mod fixture;
 mod joining;
+mod login;
 mod users;
