@@ -144,6 +144,14 @@ event_payloads! {
     "github.created" => GithubConnectorCreated(ResourceChange),
     /// `github.deleted` (T8001I).
     "github.deleted" => GithubConnectorDeleted(ResourceChange),
+    /// `oidc.created` (T8100I): an OIDC connector was created or replaced.
+    "oidc.created" => OidcConnectorCreated(ResourceChange),
+    /// `oidc.deleted` (T8101I).
+    "oidc.deleted" => OidcConnectorDeleted(ResourceChange),
+    /// `saml.created` (T8200I): a SAML connector was created or replaced.
+    "saml.created" => SamlConnectorCreated(ResourceChange),
+    /// `saml.deleted` (T8201I).
+    "saml.deleted" => SamlConnectorDeleted(ResourceChange),
 }
 
 impl EventPayload {
@@ -191,6 +199,10 @@ impl EventPayload {
             P::TrustedClusterTokenCreate(_) => "T7002I",
             P::GithubConnectorCreated(_) => "T8000I",
             P::GithubConnectorDeleted(_) => "T8001I",
+            P::OidcConnectorCreated(_) => "T8100I",
+            P::OidcConnectorDeleted(_) => "T8101I",
+            P::SamlConnectorCreated(_) => "T8200I",
+            P::SamlConnectorDeleted(_) => "T8201I",
             P::Unknown(_) => "",
         }
     }

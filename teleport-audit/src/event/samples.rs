@@ -429,6 +429,16 @@ fn admin_samples(add: &mut impl FnMut(&'static str, EventPayload)) {
         "github.deleted",
         EventPayload::GithubConnectorDeleted(named("github")),
     );
+    add(
+        "oidc.created",
+        EventPayload::OidcConnectorCreated(named("gworkspace")),
+    );
+    add(
+        "oidc.deleted",
+        EventPayload::OidcConnectorDeleted(named("gworkspace")),
+    );
+    add("saml.created", EventPayload::SamlConnectorCreated(named("okta")));
+    add("saml.deleted", EventPayload::SamlConnectorDeleted(named("okta")));
 }
 
 fn unknown_payload() -> EventPayload {

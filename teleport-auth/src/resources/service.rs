@@ -430,6 +430,8 @@ impl ResourceService {
             Kind::Role => Some(EventPayload::RoleDeleted(change)),
             Kind::TrustedCluster => Some(EventPayload::TrustedClusterDelete(change)),
             Kind::Github => Some(EventPayload::GithubConnectorDeleted(change)),
+            Kind::Oidc => Some(EventPayload::OidcConnectorDeleted(change)),
+            Kind::Saml => Some(EventPayload::SamlConnectorDeleted(change)),
             _ => None,
         };
         self.emit(payload, format!("{kind} {name:?} was deleted"))
@@ -466,6 +468,8 @@ impl ResourceService {
             Resource::Role(_) => Some(EventPayload::RoleCreated(change)),
             Resource::TrustedCluster(_) => Some(EventPayload::TrustedClusterCreate(change)),
             Resource::Github(_) => Some(EventPayload::GithubConnectorCreated(change)),
+            Resource::Oidc(_) => Some(EventPayload::OidcConnectorCreated(change)),
+            Resource::Saml(_) => Some(EventPayload::SamlConnectorCreated(change)),
             _ => None,
         };
         let kind = resource.kind();
