@@ -34,11 +34,12 @@ pub enum PutMode {
 }
 
 /// The kinds `tctl get all` prints, as the manual lists them: certificate
-/// authorities, users, roles, trusted clusters and connectors.
+/// authorities, users, roles, trusted clusters and connectors; roles before users, so
+/// that `tctl create -f` of the output creates a role before a user that has it.
 pub const BACKUP_KINDS: &[Kind] = &[
     Kind::CertAuthority,
-    Kind::User,
     Kind::Role,
+    Kind::User,
     Kind::TrustedCluster,
     Kind::Github,
     Kind::Oidc,

@@ -246,7 +246,7 @@ impl ResourceService {
             });
         };
         resource.metadata_mut().revision = String::new();
-        let mut created = false;
+        let mut written = None;
         for _ in 0..CAS_RETRIES {
             let old = match self.backend.get(&key).await {
                 Ok(item) => Some(item),
@@ -272,20 +272,20 @@ impl ResourceService {
             };
             match result {
                 Ok(_) => {
-                    created = old.is_none();
+                    written = Some(old.is_none());
                     break;
                 }
+                // Another writer got in first: read again (a create then sees it).
                 Err(BackendError::AlreadyExists { .. } | BackendError::CompareFailed { .. })
                 | Err(BackendError::NotFound { .. }) => continue,
                 Err(err) => return Err(err.into()),
             }
         }
-        if !created && mode == PutMode::Create {
-            // Every retry lost a race; say so rather than pretend.
-            if self.backend.get(&key).await.is_ok() {
-                return Err(ResourceError::AlreadyExists { kind, name });
-            }
-        }
+        let Some(created) = written else {
+            return Err(ResourceError::Contended {
+                key: String::from_utf8_lossy(&key).into_owned(),
+            });
+        };
         tracing::info!(%kind, name = %name, by, "resource written");
         self.audit_put(by, &resource, created).await?;
         Ok(resource)
