@@ -7,6 +7,8 @@ use tracing_subscriber::EnvFilter;
 
 pub mod admin;
 pub mod play;
+pub mod resources;
+pub mod sign;
 pub mod start;
 
 /// Where `teleport` and `tctl` look for their configuration when `--config` is not

@@ -340,10 +340,7 @@ async fn start_auth(
     let cluster = ca.cluster_name().to_string();
     let ca_pin = ca.ca_pin();
     let ca: Arc<dyn CertAuthority> = Arc::new(ca);
-    let settings = LocalSettings::new(
-        config.second_factor(),
-        config.auth_service.tokens.clone(),
-    );
+    let settings = LocalSettings::new(config.second_factor(), config.auth_service.tokens.clone());
     let services = AuthServices::local(
         Arc::clone(backend),
         Arc::clone(&ca),
@@ -363,8 +360,8 @@ async fn start_auth(
         host_uuid: host_uuid.to_string(),
     };
     let server = AuthServer::new(services, server_config)
-    .await
-    .context("cannot start the auth API")?;
+        .await
+        .context("cannot start the auth API")?;
     let listen = config.auth_listen_addr().to_string();
     let running = server
         .bind(&listen)

@@ -2,10 +2,16 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
+#[path = "cli/backup.rs"]
+mod backup;
 #[path = "cli/configure.rs"]
 mod configure;
 #[path = "cli/join.rs"]
 mod join;
+#[path = "cli/resources.rs"]
+mod resources;
+#[path = "cli/sign.rs"]
+mod sign;
 #[path = "cli/start.rs"]
 mod start;
 #[path = "cli/support.rs"]

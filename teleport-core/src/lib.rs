@@ -9,6 +9,7 @@ pub mod config;
 pub mod duration;
 pub mod labels;
 pub mod resource;
+pub mod table;
 
 pub use clock::{Clock, FakeClock, SharedClock, SystemClock};
 pub use duration::{Duration, DurationError};

@@ -5,6 +5,8 @@ use std::process::ExitCode;
 
 use clap::{Args, Parser, Subcommand};
 use reference_bins::admin::{self, Connection};
+use reference_bins::resources::{self, Format};
+use reference_bins::sign::{self, SignArgs, SignFormat};
 use teleport_core::Duration;
 
 /// Admin tool for the Teleport Access Plane.
@@ -45,6 +47,41 @@ enum Command {
     /// Manage local users: invite, list, update, reset and delete them.
     #[command(subcommand)]
     Users(UsersCommand),
+    /// Print resources: users, user/joe, roles, tokens, nodes, cas, github, oidc,
+    /// saml, trusted_cluster, connectors or all.
+    Get(GetArgs),
+    /// Create resources from a YAML file (or the JSON `tctl get --format=json`
+    /// prints); `-` reads standard input.
+    Create(CreateArgs),
+    /// Delete a resource: kind/name, such as role/dev or users/joe.
+    #[command(alias = "del")]
+    Rm {
+        /// The resource, as kind/name.
+        resource: String,
+    },
+}
+
+#[derive(Debug, Args)]
+struct GetArgs {
+    /// What to print: a kind (users, roles, ...), kind/name, connectors or all.
+    #[arg(value_name = "REF")]
+    reference: String,
+    /// Output format: yaml, json or text.
+    #[arg(long = "format", default_value = "yaml")]
+    format: Format,
+    /// Include secrets: private keys, password hashes, connector secrets.
+    #[arg(long = "with-secrets")]
+    with_secrets: bool,
+}
+
+#[derive(Debug, Args)]
+struct CreateArgs {
+    /// The file holding the resources; `-` for standard input.
+    #[arg(value_name = "FILE")]
+    file: PathBuf,
+    /// Replace resources that exist already.
+    #[arg(short = 'f', long = "force")]
+    force: bool,
 }
 
 #[derive(Debug, Subcommand)]
@@ -148,6 +185,29 @@ enum AuthCommand {
         #[arg(long = "type", default_value = "host")]
         kind: String,
     },
+    /// Sign certificates for a user without their password (for bots, CI jobs).
+    Sign(SignCliArgs),
+}
+
+#[derive(Debug, Args)]
+struct SignCliArgs {
+    /// The Teleport user the certificates are for.
+    #[arg(long = "user")]
+    user: String,
+    /// Where to write: the key (and PATH-cert.pub) or the identity file.
+    #[arg(short = 'o', long = "out", value_name = "PATH")]
+    out: PathBuf,
+    /// openssh: PATH (private key) and PATH-cert.pub; file: one identity file with
+    /// the SSH key and certificate, the TLS key, certificate and CA, and the host CA.
+    #[arg(long = "format", default_value = "openssh")]
+    format: SignFormat,
+    /// How long the certificates live, such as 1h or 30m [default: 12h], capped by
+    /// the user's roles' max_session_ttl.
+    #[arg(long = "ttl")]
+    ttl: Option<Duration>,
+    /// Replace existing files.
+    #[arg(long = "overwrite")]
+    overwrite: bool,
 }
 
 async fn run(cli: Cli) -> anyhow::Result<String> {
@@ -177,6 +237,35 @@ async fn run(cli: Cli) -> anyhow::Result<String> {
         Command::Nodes(NodesCommand::Ls) => admin::list_nodes(&connect().await?.0).await,
         Command::Auth(AuthCommand::Export { kind }) => {
             admin::export(&connect().await?.0, &kind).await
+        }
+        Command::Auth(AuthCommand::Sign(args)) => {
+            let args = SignArgs {
+                user: args.user,
+                out: args.out,
+                format: args.format,
+                ttl: args.ttl,
+                overwrite: args.overwrite,
+            };
+            sign::sign(&connect().await?.0, &args).await
+        }
+        Command::Get(args) => {
+            let selection = resources::parse_selection(&args.reference)?;
+            let client = connect().await?.0;
+            resources::get(&client, &selection, args.format, args.with_secrets).await
+        }
+        Command::Create(args) => {
+            // Every document is read (and checked) before anything is sent.
+            let (source, parsed) = resources::read_file(&args.file)?;
+            let client = connect().await?.0;
+            resources::create(&client, &source, &parsed, args.force, |line| {
+                print!("{line}");
+            })
+            .await?;
+            Ok(String::new())
+        }
+        Command::Rm { resource } => {
+            resources::parse_selection(&resource)?;
+            resources::remove(&connect().await?.0, &resource).await
         }
         Command::Users(UsersCommand::Add(args)) => {
             let proxy = admin::proxy_public_addr(&conn)?;

@@ -437,8 +437,14 @@ fn admin_samples(add: &mut impl FnMut(&'static str, EventPayload)) {
         "oidc.deleted",
         EventPayload::OidcConnectorDeleted(named("gworkspace")),
     );
-    add("saml.created", EventPayload::SamlConnectorCreated(named("okta")));
-    add("saml.deleted", EventPayload::SamlConnectorDeleted(named("okta")));
+    add(
+        "saml.created",
+        EventPayload::SamlConnectorCreated(named("okta")),
+    );
+    add(
+        "saml.deleted",
+        EventPayload::SamlConnectorDeleted(named("okta")),
+    );
 }
 
 fn unknown_payload() -> EventPayload {

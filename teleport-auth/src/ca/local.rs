@@ -36,13 +36,7 @@ pub const CLUSTER_NAME_KEY: &str = "/cluster_configuration/name";
 
 /// The backend key of a cluster's CA of type `ca_type` (`user` or `host`).
 pub fn authority_key(ca_type: CertAuthType, cluster: &str) -> String {
-    let kind = match ca_type {
-        CertAuthType::User => "user",
-        CertAuthType::Host => "host",
-        CertAuthType::Db => "db",
-        _ => "jwt",
-    };
-    format!("/authorities/{kind}/{cluster}")
+    format!("/authorities/{}/{cluster}", ca_type.as_str())
 }
 
 /// The cluster's user, host and TLS CAs, with their private keys.

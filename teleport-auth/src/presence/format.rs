@@ -2,7 +2,7 @@
 
 use teleport_core::resource::Server;
 
-use crate::tokens::table::Table;
+use teleport_core::table::Table;
 
 /// What the Address column shows for a node reached through a reverse tunnel, as
 /// Teleport prints it.

@@ -71,7 +71,7 @@ pub async fn bootstrap(
         let Some(ca) = ca else {
             return Err(fail(format!(
                 "it holds no {} CA of cluster {cluster:?}",
-                ca_type_name(ca_type)
+                ca_type.as_str()
             )));
         };
         let keys = &ca.spec.active_keys;
@@ -82,7 +82,7 @@ pub async fn bootstrap(
             return Err(fail(format!(
                 "the {} CA of cluster {cluster:?} has no private keys: export with \
                  tctl get all --with-secrets",
-                ca_type_name(ca_type)
+                ca_type.as_str()
             )));
         }
         if ca_type == CertAuthType::Host && keys.tls.is_empty() {
@@ -171,14 +171,6 @@ pub async fn bootstrap(
         cluster_name: cluster,
         resources: written,
     })
-}
-
-fn ca_type_name(ca_type: CertAuthType) -> &'static str {
-    match ca_type {
-        CertAuthType::User => "user",
-        CertAuthType::Host => "host",
-        _ => "other",
-    }
 }
 
 /// The local cluster's name: the state's `cluster_name`, or the one cluster its CAs

@@ -3,8 +3,8 @@
 use time::macros::format_description;
 use time::{OffsetDateTime, UtcOffset};
 
-use super::table::Table;
 use super::TokenInfo;
+use teleport_core::table::Table;
 
 /// The `tctl tokens ls` table of the manual:
 ///

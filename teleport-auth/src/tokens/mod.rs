@@ -39,7 +39,6 @@ mod error;
 mod format;
 mod service;
 mod statics;
-pub(crate) mod table;
 
 #[cfg(test)]
 mod tests;
@@ -158,7 +157,7 @@ pub struct ValidatedToken {
 
 /// `token` masked for errors and the audit log; a value too long to be a token is
 /// replaced by its length, so a hostile caller cannot fill the log.
-pub(crate) fn masked(token: &str) -> String {
+pub fn masked(token: &str) -> String {
     if token.is_empty() {
         "<empty>".to_string()
     } else if token.len() > MAX_TOKEN_LEN {

@@ -3,7 +3,7 @@
 use teleport_core::resource::User;
 
 use super::SIGNUP_TOKEN_TTL;
-use crate::tokens::table::Table;
+use teleport_core::table::Table;
 
 /// The width of the `User` column in the manual's `tctl users ls` output.
 const USER_COLUMN_MIN: usize = 14;

@@ -83,6 +83,18 @@ pub enum CertAuthType {
     Jwt,
 }
 
+impl CertAuthType {
+    /// The name documents write (`user`, `host`, `db`, `jwt`).
+    pub const fn as_str(self) -> &'static str {
+        match self {
+            CertAuthType::User => "user",
+            CertAuthType::Host => "host",
+            CertAuthType::Db => "db",
+            CertAuthType::Jwt => "jwt",
+        }
+    }
+}
+
 /// A mapping of a remote cluster's role to local roles.
 #[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]

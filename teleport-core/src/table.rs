@@ -3,18 +3,18 @@
 //! column is as wide as its widest cell and columns are one space apart; the last column
 //! is not padded, so no line ends in spaces.
 //!
-//! Shared by `tctl tokens ls` and `tctl nodes ls`; meant to move to a crate-wide place.
+//! Every `tctl` table is one of these: tokens, nodes, users, roles, CAs.
 
 /// A table being built: headers first, then rows.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub(crate) struct Table {
+pub struct Table {
     headers: Vec<String>,
     rows: Vec<Vec<String>>,
 }
 
 impl Table {
     /// A table with these column names and no rows.
-    pub(crate) fn new<I, S>(headers: I) -> Self
+    pub fn new<I, S>(headers: I) -> Self
     where
         I: IntoIterator<Item = S>,
         S: Into<String>,
@@ -26,7 +26,7 @@ impl Table {
     }
 
     /// Adds a row; missing cells print empty and extra cells are dropped.
-    pub(crate) fn add_row<I, S>(&mut self, cells: I)
+    pub fn add_row<I, S>(&mut self, cells: I)
     where
         I: IntoIterator<Item = S>,
         S: Into<String>,
@@ -41,7 +41,7 @@ impl Table {
     }
 
     /// The table as text, every line ending in `\n`.
-    pub(crate) fn render(&self) -> String {
+    pub fn render(&self) -> String {
         let widths: Vec<usize> = self
             .headers
             .iter()
