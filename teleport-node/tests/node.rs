@@ -9,6 +9,12 @@ mod harness;
 
 #[path = "node/exec.rs"]
 mod exec;
+#[path = "node/files.rs"]
+mod files;
+#[path = "node/forward.rs"]
+mod forward;
+#[path = "node/labels.rs"]
+mod labels;
 #[path = "node/pty.rs"]
 mod pty;
 #[path = "node/refusals.rs"]

@@ -286,6 +286,49 @@ async fn start_session(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::shared::NodeShared;
+
+    fn ctx(login: &str, own_uid: u32) -> ConnContext {
+        let clock: teleport_core::SharedClock = Arc::new(teleport_core::SystemClock);
+        let node = NodeShared {
+            cluster_name: "c".into(),
+            server_id: "id".into(),
+            nodename: "node-1".into(),
+            advertise_addr: String::new(),
+            user_cas: Default::default(),
+            labels: crate::NodeLabels::fixed(Default::default()),
+            roles: Arc::new(crate::StaticRoles::default()),
+            audit: Arc::new(teleport_audit::sink::MemorySink::new()),
+            recorder: Arc::new(teleport_audit::recording::FileRecorder::new(
+                "/nonexistent",
+                teleport_audit::recording::Format::Plain,
+            )),
+            clock,
+            tuning: Default::default(),
+            own_uid,
+        };
+        let addr: std::net::SocketAddr = "127.0.0.1:1".parse().unwrap();
+        ConnContext {
+            node: Arc::new(node),
+            user: "alice".into(),
+            login: login.into(),
+            peer: addr,
+            local: addr,
+            can_port_forward: true,
+            can_forward_agent: true,
+            can_copy_files: true,
+        }
+    }
+
+    #[test]
+    fn a_node_not_running_as_root_serves_only_its_own_user() {
+        assert_eq!(resolve_user(&ctx("root", 0)).unwrap().uid, 0);
+        // As uid 4242 (not root), root is someone else.
+        let err = resolve_user(&ctx("root", 4242)).unwrap_err();
+        assert!(err.contains("does not run as root"), "{err}");
+        let err = resolve_user(&ctx("no-such-user-tpnode", 0)).unwrap_err();
+        assert!(err.contains("does not exist"), "{err}");
+    }
 
     #[test]
     fn only_locale_and_terminal_variables_are_accepted() {
