@@ -32,6 +32,8 @@ pub(crate) struct NodeShared {
     /// The OS user the node runs as: root may serve every login, anyone else only
     /// their own.
     pub(crate) own_uid: u32,
+    /// The interactive sessions running on this node, which others may join.
+    pub(crate) sessions: crate::session::Registry,
 }
 
 impl std::fmt::Debug for NodeShared {
@@ -59,6 +61,7 @@ impl NodeShared {
             clock: config.clock,
             tuning: config.tuning,
             own_uid: crate::os::current_uid(),
+            sessions: Default::default(),
         }
     }
 

@@ -2,12 +2,17 @@
 //! `auth-agent-req@openssh.com`), then the one that starts it (`shell`, `exec`,
 //! `subsystem`), what it may run, and as whom.
 //!
-//! Running the command, copying its streams, recording and auditing it are in
-//! [`run`](mod@run).
+//! Running the command is in [`run`](mod@run), what it is started as in [`login`],
+//! copying its streams in [`streams`], its audit events in [`events`], and joining a
+//! running session in [`live`].
 
+mod events;
 mod files;
+mod live;
+mod login;
 mod record;
 mod run;
+mod streams;
 
 use std::sync::Arc;
 
@@ -23,7 +28,8 @@ use tracing::{debug, info};
 use crate::conn::ConnContext;
 use crate::os::OsUser;
 
-pub(crate) use run::SFTP_SERVER;
+pub(crate) use live::Registry;
+pub(crate) use login::SFTP_SERVER;
 
 /// The client's terminal, as `pty-req` and `window-change` describe it.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -39,7 +45,12 @@ pub(crate) struct Setup {
     pub(crate) terminal: Option<Terminal>,
     pub(crate) env: Vec<(String, String)>,
     pub(crate) agent: bool,
+    /// The session to join (`TELEPORT_SESSION`), or the id to give a new one.
+    pub(crate) join: Option<String>,
 }
+
+/// The variable a client sets to join a running session (`tsh join`).
+const JOIN_VARIABLE: &str = "TELEPORT_SESSION";
 
 /// What the session runs.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -108,8 +119,10 @@ pub(crate) async fn run(ctx: Arc<ConnContext>, channel: Channel<Msg>, handle: Ha
                 variable_value,
                 ..
             } => {
-                let ok = env_allowed(&variable_name);
-                if ok {
+                let ok = env_allowed(&variable_name) || variable_name == JOIN_VARIABLE;
+                if variable_name == JOIN_VARIABLE {
+                    setup.join = Some(variable_value);
+                } else if ok {
                     setup.env.push((variable_name, variable_value));
                 } else {
                     debug!(name = %variable_name, "ignored an environment variable");
@@ -236,7 +249,22 @@ async fn start_session(
     setup: Setup,
     start: Start,
 ) {
-    let sid = uuid::Uuid::new_v4().to_string();
+    // A shell asking for a session that runs joins it; one asking for an id that does
+    // not run starts a new session under that id, as Teleport does.
+    let requested = setup
+        .join
+        .as_deref()
+        .filter(|_| start == Start::Shell)
+        .and_then(|sid| uuid::Uuid::parse_str(sid).ok())
+        .map(|sid| sid.to_string());
+    if let Some(live) = requested
+        .as_deref()
+        .and_then(|sid| ctx.node.sessions.get(sid))
+    {
+        live::join(ctx, id, rx, tx, handle, live).await;
+        return;
+    }
+    let sid = requested.unwrap_or_else(|| uuid::Uuid::new_v4().to_string());
     // Subsystems are answered with a plain failure (the client reports it); shells
     // and commands are accepted and then told why they end, on stderr.
     if let Start::Subsystem(name) = &start {
@@ -306,6 +334,7 @@ mod tests {
             clock,
             tuning: Default::default(),
             own_uid,
+            sessions: Default::default(),
         };
         let addr: std::net::SocketAddr = "127.0.0.1:1".parse().unwrap();
         ConnContext {

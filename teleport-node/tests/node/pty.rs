@@ -39,15 +39,7 @@ async fn a_terminal_session_sees_resizes_and_is_recorded() {
     let node = TestNode::start(default_roles(), BTreeMap::new()).await;
     let alice = node.alice();
     let socket = node.dir.path().join("tmux.sock");
-    let mut ssh = vec!["ssh".to_string()];
-    ssh.extend(node.ssh_options(&alice));
-    ssh.extend([
-        "-tt".to_string(),
-        "-p".to_string(),
-        node.addr.port().to_string(),
-        "root@127.0.0.1".to_string(),
-    ]);
-    let ssh = ssh.join(" ");
+    let ssh = ssh_line(&node, &alice, &[]);
     tmux(
         &socket,
         &[
@@ -164,4 +156,136 @@ async fn shutdown_stops_accepting() {
     let TestNode { running, .. } = node;
     running.shutdown().await;
     assert!(tokio::net::TcpStream::connect(addr).await.is_err());
+}
+
+/// The ssh command line that opens a terminal on the node as `login`, with `extra`
+/// options first.
+fn ssh_line(node: &TestNode, key: &crate::harness::UserKey, extra: &[&str]) -> String {
+    let mut ssh = vec!["ssh".to_string()];
+    ssh.extend(extra.iter().map(|s| s.to_string()));
+    ssh.extend(node.ssh_options(key));
+    ssh.extend([
+        "-tt".to_string(),
+        "-p".to_string(),
+        node.addr.port().to_string(),
+        "root@127.0.0.1".to_string(),
+    ]);
+    ssh.join(" ")
+}
+
+async fn wait_for_pane(socket: &Path, pane: &str, needle: &str) -> String {
+    let mut screen = String::new();
+    for _ in 0..200 {
+        screen = tmux(socket, &["capture-pane", "-p", "-t", pane]);
+        if screen.contains(needle) {
+            return screen;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    panic!("pane {pane} never showed {needle:?}; it shows:\n{screen}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn another_user_can_join_a_running_session() {
+    require("tmux", "tmux");
+    let node = TestNode::start(default_roles(), BTreeMap::new()).await;
+    let alice = node.alice();
+    let bob = node.user("bob", "bob", &["root"], &["access"], |_| {});
+    let socket = node.dir.path().join("tmux.sock");
+    tmux(
+        &socket,
+        &[
+            "new-session",
+            "-d",
+            "-s",
+            "owner",
+            "-x",
+            "80",
+            "-y",
+            "24",
+            &ssh_line(&node, &alice, &[]),
+        ],
+    );
+    tmux(
+        &socket,
+        &["send-keys", "-t", "owner", "echo owner-$((20+1))", "Enter"],
+    );
+    wait_for_pane(&socket, "owner", "owner-21").await;
+    let start = node
+        .wait_for_event("session.start", |e| {
+            e["event"] == "session.start" && e["user"] == "alice"
+        })
+        .await;
+    let sid = start["sid"].as_str().unwrap().to_string();
+
+    // bob joins with TELEPORT_SESSION, as tsh join does, and types into the terminal.
+    let join_env = format!("SetEnv=TELEPORT_SESSION={sid}");
+    tmux(
+        &socket,
+        &[
+            "new-session",
+            "-d",
+            "-s",
+            "joiner",
+            "-x",
+            "80",
+            "-y",
+            "24",
+            &ssh_line(&node, &bob, &["-o", &join_env]),
+        ],
+    );
+    let join = node
+        .wait_for_event("session.join", |e| {
+            e["event"] == "session.join" && e["sid"] == sid.as_str()
+        })
+        .await;
+    assert_eq!(join["user"], "bob");
+    assert_eq!(join["code"], "T2001I");
+    tmux(
+        &socket,
+        &[
+            "send-keys",
+            "-t",
+            "joiner",
+            "echo joined-$((40+2))",
+            "Enter",
+        ],
+    );
+    wait_for_pane(&socket, "owner", "joined-42").await;
+    wait_for_pane(&socket, "joiner", "joined-42").await;
+
+    // bob leaves; alice ends the session.
+    tmux(&socket, &["kill-session", "-t", "joiner"]);
+    node.wait_for_event("session.leave", |e| {
+        e["event"] == "session.leave" && e["sid"] == sid.as_str() && e["user"] == "bob"
+    })
+    .await;
+    tmux(&socket, &["send-keys", "-t", "owner", "exit", "Enter"]);
+    let end = node
+        .wait_for_event("session.end", |e| {
+            e["event"] == "session.end" && e["sid"] == sid.as_str()
+        })
+        .await;
+    assert_eq!(end["participants"], serde_json::json!(["alice", "bob"]));
+    tmux(&socket, &["kill-server"]);
+
+    // The recording holds the join and both leaves.
+    let reader = RecordingReader::open(node.recordings(), &sid).unwrap();
+    let events: Vec<String> = reader
+        .map(Result::unwrap)
+        .filter_map(|item| match item {
+            RecordedItem::Event { event, .. } => {
+                Some(format!("{} {}", event["event"], event["user"]))
+            }
+            _ => None,
+        })
+        .collect();
+    for want in [
+        "\"session.join\" \"bob\"",
+        "\"session.leave\" \"bob\"",
+        "\"session.leave\" \"alice\"",
+        "\"session.end\" \"alice\"",
+    ] {
+        assert!(events.iter().any(|e| e == want), "{want} not in {events:?}");
+    }
 }
