@@ -10,8 +10,7 @@ use russh::keys::ssh_key::certificate::CertType;
 use russh::keys::ssh_key::{Certificate, Fingerprint, HashAlg};
 use serde::Deserialize;
 use teleport_auth::ca::{
-    EXT_PERMIT_AGENT_FORWARDING, EXT_PERMIT_PORT_FORWARDING, EXT_TELEPORT_ROLES,
-    EXT_TELEPORT_TRAITS, OPT_SOURCE_ADDRESS,
+    EXT_PERMIT_PTY, EXT_TELEPORT_ROLES, EXT_TELEPORT_TRAITS, OPT_SOURCE_ADDRESS,
 };
 use teleport_auth::rbac::Traits;
 
@@ -108,10 +107,10 @@ pub(crate) struct CertIdentity {
     pub(crate) roles: Vec<String>,
     /// The user's traits (`teleport-traits`).
     pub(crate) traits: Traits,
-    /// `permit-port-forwarding`.
-    pub(crate) permit_port_forwarding: bool,
-    /// `permit-agent-forwarding`.
-    pub(crate) permit_agent_forwarding: bool,
+    /// `permit-pty`: whether a terminal may be requested. (Port and agent forwarding
+    /// are decided by the roles, as Teleport's nodes do, not by the certificate's
+    /// `permit-*-forwarding`, which are there for OpenSSH servers.)
+    pub(crate) permit_pty: bool,
 }
 
 #[derive(Deserialize)]
@@ -208,8 +207,7 @@ pub(crate) fn check_user_certificate(
         user: cert.key_id().to_string(),
         roles,
         traits,
-        permit_port_forwarding: extensions.contains_key(EXT_PERMIT_PORT_FORWARDING),
-        permit_agent_forwarding: extensions.contains_key(EXT_PERMIT_AGENT_FORWARDING),
+        permit_pty: extensions.contains_key(EXT_PERMIT_PTY),
     })
 }
 

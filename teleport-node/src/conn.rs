@@ -38,6 +38,14 @@ struct TraceState {
 }
 
 impl AuthTrace {
+    /// Whether a client logged in on the connection.
+    pub(crate) fn authenticated(&self) -> bool {
+        self.inner
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .authenticated
+    }
+
     fn update(&self, f: impl FnOnce(&mut TraceState)) {
         f(&mut self.inner.lock().unwrap_or_else(PoisonError::into_inner));
     }
@@ -107,6 +115,8 @@ pub(crate) struct ConnContext {
     pub(crate) can_forward_agent: bool,
     /// Whether the roles allow scp and sftp.
     pub(crate) can_copy_files: bool,
+    /// Whether the certificate allows a terminal (`permit-pty`).
+    pub(crate) permit_pty: bool,
 }
 
 impl ConnContext {
@@ -205,6 +215,7 @@ impl Connection {
             can_port_forward: roles.can_port_forward(),
             can_forward_agent: roles.can_forward_agent(),
             can_copy_files: roles.can_copy_files(),
+            permit_pty: identity.permit_pty,
         })
     }
 }

@@ -18,6 +18,9 @@ use crate::conn::{AuthTrace, Connection};
 use crate::error::NodeError;
 use crate::shared::NodeShared;
 
+/// How long a client has to log in (OpenSSH's default `LoginGraceTime`).
+const LOGIN_GRACE: std::time::Duration = std::time::Duration::from_secs(120);
+
 /// Host key algorithms the node offers: russh's defaults without SHA-1 `ssh-rsa`.
 const HOST_KEY_ALGORITHMS: &[Algorithm] = &[
     Algorithm::Ed25519,
@@ -207,13 +210,35 @@ async fn serve_connection(
 ) {
     let trace = Arc::new(AuthTrace::default());
     let handler = Connection::new(Arc::clone(&shared), peer, local, Arc::clone(&trace));
-    match russh::server::run_stream(config, stream, handler).await {
-        Ok(session) => {
-            if let Err(err) = session.await {
+    let setup = tokio::time::timeout(
+        LOGIN_GRACE,
+        russh::server::run_stream(config, stream, handler),
+    );
+    match setup.await {
+        Ok(Ok(mut session)) => {
+            // A client that has not logged in within the grace time is dropped, as
+            // OpenSSH's LoginGraceTime does; idle sessions after login are kept.
+            let result = match tokio::time::timeout(LOGIN_GRACE, &mut session).await {
+                Ok(result) => result,
+                Err(_) if !trace.authenticated() => {
+                    let _ = session
+                        .handle()
+                        .disconnect(
+                            russh::Disconnect::ByApplication,
+                            "login grace time exceeded".into(),
+                            String::new(),
+                        )
+                        .await;
+                    session.await
+                }
+                Err(_) => session.await,
+            };
+            if let Err(err) = result {
                 debug!(peer = %peer, error = %err, "SSH connection ended with an error");
             }
         }
-        Err(err) => debug!(peer = %peer, error = %err, "SSH connection setup failed"),
+        Ok(Err(err)) => debug!(peer = %peer, error = %err, "SSH connection setup failed"),
+        Err(_) => debug!(peer = %peer, "SSH connection setup timed out"),
     }
     crate::conn::audit_silent_failure(&shared, &trace, peer, local).await;
 }
@@ -249,5 +274,51 @@ impl RunningNode {
 impl Drop for RunningNode {
     fn drop(&mut self) {
         let _ = self.stop.send(true);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use rand::RngCore as _;
+    use russh::keys::ssh_key::certificate::Builder;
+    use russh::keys::ssh_key::private::Ed25519Keypair;
+
+    fn key() -> PrivateKey {
+        let mut seed = [0u8; 32];
+        rand::rngs::OsRng.fill_bytes(&mut seed);
+        PrivateKey::from(Ed25519Keypair::from_seed(&seed))
+    }
+
+    fn cert(ca: &PrivateKey, subject: &PrivateKey, cert_type: CertType) -> Certificate {
+        let mut b = Builder::new(
+            vec![0u8; 32],
+            subject.public_key().key_data().clone(),
+            0,
+            u64::MAX,
+        )
+        .unwrap();
+        b.cert_type(cert_type).unwrap();
+        b.key_id("node").unwrap();
+        b.valid_principal("node").unwrap();
+        b.sign(ca).unwrap()
+    }
+
+    #[test]
+    fn the_host_certificate_must_be_a_host_certificate_for_the_host_key() {
+        let (ca, host, other) = (key(), key(), key());
+        let tuning = SshTuning::default();
+        ssh_config(host.clone(), cert(&ca, &host, CertType::Host), &tuning).unwrap();
+        let err = ssh_config(host.clone(), cert(&ca, &other, CertType::Host), &tuning).unwrap_err();
+        assert!(err.to_string().contains("another key"), "{err}");
+        let err = ssh_config(host.clone(), cert(&ca, &host, CertType::User), &tuning).unwrap_err();
+        assert!(err.to_string().contains("not a host certificate"), "{err}");
+        let config = ssh_config(host.clone(), cert(&ca, &host, CertType::Host), &tuning).unwrap();
+        assert_eq!(config.window_size, 16 * 1024 * 1024);
+        assert_eq!(config.preferred.cipher[0], cipher::AES_256_GCM);
+        assert!(!config
+            .preferred
+            .key
+            .contains(&Algorithm::Rsa { hash: None }));
     }
 }

@@ -97,12 +97,19 @@ pub(crate) async fn run(ctx: Arc<ConnContext>, channel: Channel<Msg>, handle: Ha
                 row_height,
                 ..
             } => {
-                setup.terminal = Some(Terminal {
-                    term,
-                    cols: dimension(col_width),
-                    rows: dimension(row_height),
-                });
-                reply(&handle, id, true).await;
+                if ctx.permit_pty {
+                    setup.terminal = Some(Terminal {
+                        term,
+                        cols: dimension(col_width),
+                        rows: dimension(row_height),
+                    });
+                } else {
+                    ctx.audit_rejected(
+                        "the certificate does not permit a terminal (no permit-pty)",
+                    )
+                    .await;
+                }
+                reply(&handle, id, ctx.permit_pty).await;
             }
             ChannelMsg::WindowChange {
                 col_width,
@@ -346,6 +353,7 @@ mod tests {
             can_port_forward: true,
             can_forward_agent: true,
             can_copy_files: true,
+            permit_pty: true,
         }
     }
 

@@ -239,7 +239,8 @@ async fn roles_decide_logins_and_nodes() {
     let events = refused(&node, &ghost, "root").await;
     assert!(has_error(&events, "ghost-role"), "{events:#?}");
 
-    // Password authentication is not even offered.
+    // Password authentication is not even offered; the attempt is still audited.
+    let before = node.audit.events().len();
     let alice = node.alice();
     let mut cmd = node.ssh_command(&alice, "root", &["-o", "PreferredAuthentications=password"]);
     cmd.arg("true");
@@ -250,4 +251,21 @@ async fn roles_decide_logins_and_nodes() {
         "{}",
         text(&out.stderr)
     );
+    let mut audited = false;
+    for _ in 0..100 {
+        audited = node.events_since(before).iter().any(|e| {
+            let e = serde_json::to_value(e).unwrap();
+            e["event"] == "auth"
+                && e["login"] == "root"
+                && e["error"]
+                    .as_str()
+                    .unwrap_or_default()
+                    .contains("no certificate was accepted")
+        });
+        if audited {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    assert!(audited, "{:#?}", node.audit.json());
 }
