@@ -24,6 +24,8 @@ const OUTPUT_BACKLOG: usize = 1024;
 /// An interactive session others may join.
 pub(crate) struct LiveSession {
     sid: String,
+    /// The OS login the session runs as: only that login may join it.
+    login: String,
     output: broadcast::Sender<Arc<Vec<u8>>>,
     input: mpsc::Sender<Vec<u8>>,
     parties: Mutex<Vec<String>>,
@@ -32,10 +34,12 @@ pub(crate) struct LiveSession {
 }
 
 impl LiveSession {
-    /// A joinable session `sid` started by `user`, whose terminal takes `input`.
+    /// A joinable session `sid` started by `user` as `login`, whose terminal takes
+    /// `input`.
     pub(crate) fn new(
         sid: &str,
         user: &str,
+        login: &str,
         input: mpsc::Sender<Vec<u8>>,
         recording: Option<Arc<SessionRecording>>,
     ) -> Arc<Self> {
@@ -43,12 +47,18 @@ impl LiveSession {
         let (ended, _) = watch::channel(None);
         Arc::new(LiveSession {
             sid: sid.to_string(),
+            login: login.to_string(),
             output,
             input,
             parties: Mutex::new(vec![user.to_string()]),
             ended,
             recording,
         })
+    }
+
+    /// The OS login the session runs as.
+    pub(crate) fn login(&self) -> &str {
+        &self.login
     }
 
     /// Shows `chunk` of terminal output to the parties that joined.

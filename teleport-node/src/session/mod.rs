@@ -47,6 +47,8 @@ pub(crate) struct Setup {
     pub(crate) agent: bool,
     /// The session to join (`TELEPORT_SESSION`), or the id to give a new one.
     pub(crate) join: Option<String>,
+    /// Whether the client's input ended before the session started.
+    pub(crate) eof: bool,
 }
 
 /// The variable a client sets to join a running session (`tsh join`).
@@ -147,7 +149,8 @@ pub(crate) async fn run(ctx: Arc<ConnContext>, channel: Channel<Msg>, handle: Ha
                 break Start::Exec(String::from_utf8_lossy(&command).into_owned())
             }
             ChannelMsg::RequestSubsystem { name, .. } => break Start::Subsystem(name),
-            ChannelMsg::Close | ChannelMsg::Eof => return,
+            ChannelMsg::Eof => setup.eof = true,
+            ChannelMsg::Close => return,
             // Data and signals before anything runs have nowhere to go.
             _ => {}
         }
@@ -268,6 +271,19 @@ async fn start_session(
         .as_deref()
         .and_then(|sid| ctx.node.sessions.get(sid))
     {
+        // Joining gives the session's OS user's terminal: only for that login.
+        if live.login() != ctx.login {
+            let reason = format!(
+                "session {} runs as login {:?}: join it with that login, not {:?}",
+                requested.as_deref().unwrap_or_default(),
+                live.login(),
+                ctx.login
+            );
+            reply(&handle, id, true).await;
+            audit_refused(&ctx, "", &start, &reason).await;
+            fail(&tx, &format!("teleport: {reason}")).await;
+            return;
+        }
         live::join(ctx, id, rx, tx, handle, live).await;
         return;
     }

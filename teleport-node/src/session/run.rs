@@ -197,7 +197,13 @@ impl Session {
 
         let (stdin_tx, stdin_rx) = mpsc::channel::<Vec<u8>>(16);
         let live = terminal.as_ref().map(|_| {
-            let live = LiveSession::new(&self.sid, &ctx.user, stdin_tx.clone(), recording.clone());
+            let live = LiveSession::new(
+                &self.sid,
+                &ctx.user,
+                &ctx.login,
+                stdin_tx.clone(),
+                recording.clone(),
+            );
             ctx.node.sessions.insert(Arc::clone(&live));
             live
         });
@@ -253,8 +259,9 @@ impl Session {
         let mut running = Running {
             child: spawned.child,
             pid,
+            // Input that ended before the command started ends it at once.
+            stdin: (!self.setup.eof || control.is_some()).then_some(stdin_tx),
             control,
-            stdin: Some(stdin_tx),
             failed,
         };
         let ended = self

@@ -254,6 +254,17 @@ async fn another_user_can_join_a_running_session() {
     wait_for_pane(&socket, "owner", "joined-42").await;
     wait_for_pane(&socket, "joiner", "joined-42").await;
 
+    // Joining gives the session's OS user: another login may not.
+    let mut other = node.ssh_command(&alice, crate::harness::TEST_USER, &["-T", "-o", &join_env]);
+    other.stdin(std::process::Stdio::null());
+    let out = crate::harness::run(other, b"").await;
+    assert_eq!(out.status.code(), Some(1));
+    assert!(
+        text(&out.stderr).contains("join it with that login"),
+        "{}",
+        text(&out.stderr)
+    );
+
     // bob leaves; alice ends the session.
     tmux(&socket, &["kill-session", "-t", "joiner"]);
     node.wait_for_event("session.leave", |e| {
