@@ -7,11 +7,23 @@ cd "$(dirname "$0")/.."
 
 # Debian packages the test suite talks to, as "command:package" pairs: the real tools
 # that check what we issue (ssh-keygen -L reads our certificates, openssl recomputes the
-# CA pin). Later issues add sshd, etcd and a browser here.
+# CA pin), the OpenSSH client and server tools the node is tested against (ssh, scp,
+# sftp; sshd's package brings the sftp-server the node runs for the sftp subsystem),
+# tmux to drive a terminal session, useradd for the OS user the node switches to,
+# oathtool to cross-check our TOTP codes.
+# Later issues add etcd and a browser here.
 REQUIRED_TOOLS=(
   "ssh-keygen:openssh-client"
   "openssl:openssl"
   "oathtool:oathtool"
+  "ssh:openssh-client"
+  "scp:openssh-client"
+  "sftp:openssh-client"
+  "ssh-agent:openssh-client"
+  "sshd:openssh-server"
+  "/usr/lib/openssh/sftp-server:openssh-sftp-server"
+  "tmux:tmux"
+  "useradd:passwd"
 )
 
 missing=()
