@@ -6,6 +6,7 @@ use std::io::IsTerminal;
 use tracing_subscriber::EnvFilter;
 
 pub mod admin;
+mod node;
 pub mod play;
 pub mod resources;
 pub mod sign;

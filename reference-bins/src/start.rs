@@ -7,19 +7,14 @@ use std::sync::Arc;
 use anyhow::{bail, Context, Result};
 use teleport_audit::sink::sink_from_uris;
 use teleport_audit::sink::AuditSink;
-use teleport_auth::api::{
-    issue_admin_identity, join, AuthClient, AuthServer, AuthServerConfig, Identity, JoinParams,
-    RunningServer,
-};
+use teleport_auth::api::{issue_admin_identity, AuthServer, AuthServerConfig, RunningServer};
 use teleport_auth::ca::{CertAuthority, LocalCertAuthority};
 use teleport_auth::presence::Presence;
 use teleport_auth::resources::{bootstrap as import_state, BootstrapOutcome};
 use teleport_auth::services::{AuthServices, LocalSettings};
 use teleport_backend::{spawn_expiry_sweeper, Backend, SledBackend, DEFAULT_SWEEP_PERIOD};
-use teleport_core::config::{CaPin, FileConfig, StorageConfig, TokenValue};
-use teleport_core::resource::{Server, ServerSpec, SystemRole};
+use teleport_core::config::{FileConfig, StorageConfig};
 use teleport_core::{SharedClock, SystemClock};
-use teleport_node::{spawn_heartbeat, Heartbeat, HEARTBEAT_PERIOD, HEARTBEAT_TTL};
 use tracing::{info, warn};
 
 /// The command-line flags of `teleport start`; each one wins over the file.
@@ -44,6 +39,8 @@ pub struct StartFlags {
     pub auth_server: Option<String>,
     /// `--ca-pin`: pins the auth server's CA must match (repeatable).
     pub ca_pins: Vec<String>,
+    /// `--labels`: more node labels, `env=prod,kernel=[1h:"uname -r"]`.
+    pub labels: Option<String>,
     /// `--bootstrap`: a `tctl get all --with-secrets` backup to import when the
     /// backend is initialized (ignored afterwards).
     pub bootstrap: Option<PathBuf>,
@@ -158,15 +155,10 @@ async fn serve(config: FileConfig, flags: StartFlags) -> Result<()> {
         }
         None => None,
     };
-    let _heartbeat = match (&auth, services.node) {
-        (_, false) => None,
-        (Some((_, presence)), true) => Some(spawn_heartbeat(
-            Arc::clone(presence),
-            node_resource(&config, &host_uuid)?,
-            HEARTBEAT_PERIOD,
-            HEARTBEAT_TTL,
-        )),
-        (None, true) => Some(join_cluster(&config, &flags, &data_dir, &host_uuid).await?),
+    let node = if services.node {
+        Some(crate::node::start_node(&config, &flags, &data_dir, &host_uuid, auth.as_ref()).await?)
+    } else {
+        None
     };
     let pid_file = flags.pid_file.clone();
     if let Some(path) = &pid_file {
@@ -181,29 +173,18 @@ async fn serve(config: FileConfig, flags: StartFlags) -> Result<()> {
         "Teleport process started"
     );
 
-    let enabled: Vec<&str> = [
-        (
-            services.node,
-            "ssh_service (the SSH server; the node is announced)",
-        ),
-        (services.proxy, "proxy_service"),
-    ]
-    .into_iter()
-    .filter_map(|(on, name)| on.then_some(name))
-    .collect();
-    if !enabled.is_empty() {
+    if services.proxy {
         // Said plainly so an operator does not mistake this build for a working cluster.
-        warn!(
-            services = %enabled.join(", "),
-            "these services are enabled in the configuration but not part of this build \
-             yet"
-        );
+        warn!("proxy_service is enabled in the configuration but not part of this build yet");
     }
 
     let stop = wait_for_stop_signal().await;
     info!(signal = stop, "shutting down");
-    if let Some((server, _)) = auth {
-        server.shutdown().await;
+    if let Some(node) = node {
+        node.shutdown().await;
+    }
+    if let Some(auth) = auth {
+        auth.server.shutdown().await;
     }
     if let Some(audit) = &audit {
         if let Err(err) = audit.close().await {
@@ -282,6 +263,20 @@ fn write_private_file(path: &Path, bytes: &[u8]) -> Result<()> {
     std::fs::rename(&tmp, path).with_context(|| format!("cannot write {}", path.display()))
 }
 
+/// What the auth service shares with a node in the same process.
+pub(crate) struct AuthParts {
+    /// The auth API.
+    server: RunningServer,
+    /// Heartbeats, where the local node announces itself.
+    pub(crate) presence: Arc<Presence>,
+    /// The roles (and every other resource).
+    pub(crate) resources: Arc<teleport_auth::resources::ResourceService>,
+    /// The cluster's CAs, which sign the local node's identity.
+    pub(crate) ca: Arc<dyn CertAuthority>,
+    /// The cluster's audit log.
+    pub(crate) audit: Arc<dyn AuditSink>,
+}
+
 /// `teleport start --bootstrap FILE`: imports a `tctl get all --with-secrets` backup
 /// when the backend was never initialized, and says so when it ignores it.
 async fn bootstrap(config: &FileConfig, backend: &Arc<dyn Backend>, state: &Path) -> Result<()> {
@@ -327,7 +322,7 @@ async fn start_auth(
     audit: &Arc<dyn AuditSink>,
     data_dir: &Path,
     host_uuid: &str,
-) -> Result<(RunningServer, Arc<Presence>)> {
+) -> Result<AuthParts> {
     let clock: SharedClock = Arc::new(SystemClock);
     let ca = LocalCertAuthority::load_or_create(
         Arc::clone(backend),
@@ -350,6 +345,7 @@ async fn start_auth(
     )
     .await?;
     let presence = Arc::clone(&services.presence);
+    let resources = Arc::clone(&services.resources);
     let server_config = AuthServerConfig {
         public_addrs: config
             .auth_public_addrs()
@@ -376,125 +372,11 @@ async fn start_auth(
         addr = %running.local_addr(),
         "auth service started"
     );
-    Ok((running, presence))
-}
-
-/// This host as a `node` resource: its id, name, SSH address and static labels.
-fn node_resource(config: &FileConfig, host_uuid: &str) -> Result<Server> {
-    let addr = config
-        .ssh_public_addrs()
-        .first()
-        .map_or_else(|| config.ssh_listen_addr().to_string(), ToString::to_string);
-    let mut server = Server::named(
-        host_uuid,
-        ServerSpec {
-            addr,
-            hostname: config.nodename(),
-            version: crate::VERSION.to_string(),
-            ..ServerSpec::default()
-        },
-    )?;
-    server.metadata.labels = config.ssh_service.labels.clone();
-    Ok(server)
-}
-
-/// The join token from `--token` or `teleport.auth_token`; a value starting with `/` is
-/// a file holding the token, as the manual's `--token=/path/to/token.file`.
-fn join_token(config: &FileConfig, flags: &StartFlags) -> Result<Option<String>> {
-    let value = match &flags.token {
-        Some(text) => Some(
-            text.parse::<TokenValue>()
-                .map_err(|err| anyhow::anyhow!("--token: {err}"))?,
-        ),
-        None => config.teleport.auth_token.clone(),
-    };
-    Ok(match value {
-        None => None,
-        Some(TokenValue::Value(secret)) => Some(secret.expose().to_string()),
-        Some(TokenValue::File(path)) => {
-            let text = std::fs::read_to_string(&path)
-                .with_context(|| format!("cannot read the token file {}", path.display()))?;
-            let token = text.trim();
-            if token.is_empty() {
-                bail!("the token file {} is empty", path.display());
-            }
-            Some(token.to_string())
-        }
+    Ok(AuthParts {
+        server: running,
+        presence,
+        resources,
+        ca,
+        audit: Arc::clone(audit),
     })
-}
-
-/// Joins the cluster as a Node (or reuses the identity of an earlier join) and starts
-/// announcing this node to the auth server.
-async fn join_cluster(
-    config: &FileConfig,
-    flags: &StartFlags,
-    data_dir: &Path,
-    host_uuid: &str,
-) -> Result<Heartbeat> {
-    let auth_addr = match &flags.auth_server {
-        Some(addr) => addr.clone(),
-        None => config
-            .auth_servers()
-            .first()
-            .map(ToString::to_string)
-            .ok_or_else(|| {
-                anyhow::anyhow!("a node needs --auth-server or teleport.auth_servers to join")
-            })?,
-    };
-    let pins = if flags.ca_pins.is_empty() {
-        config.teleport.ca_pin.clone()
-    } else {
-        flags
-            .ca_pins
-            .iter()
-            .flat_map(|text| text.split(','))
-            .map(|pin| {
-                pin.trim()
-                    .parse::<CaPin>()
-                    .map_err(|err| anyhow::anyhow!("--ca-pin: {err}"))
-            })
-            .collect::<Result<Vec<_>>>()?
-    };
-    let stored = Identity::load(data_dir, SystemRole::Node)
-        .with_context(|| format!("cannot read the node identity under {}", data_dir.display()))?;
-    let token = match (join_token(config, flags)?, &stored) {
-        (Some(token), _) => token,
-        (None, Some(_)) => String::new(),
-        (None, None) => bail!(
-            "this node has not joined a cluster yet: pass --token (from `tctl nodes add`) \
-             or set teleport.auth_token"
-        ),
-    };
-    let nodename = config.nodename();
-    let public_addrs: Vec<String> = config
-        .ssh_public_addrs()
-        .iter()
-        .map(|addr| addr.host.clone())
-        .collect();
-    let identity = join(&JoinParams {
-        auth_addr: &auth_addr,
-        token: &token,
-        role: SystemRole::Node,
-        ca_pins: &pins,
-        data_dir,
-        nodename: &nodename,
-        host_uuid,
-        additional_principals: &public_addrs,
-    })
-    .await
-    .with_context(|| format!("cannot join the cluster through {auth_addr}"))?;
-    info!(
-        cluster = %identity.cluster_name,
-        auth_server = %auth_addr,
-        "joined the cluster as a Node"
-    );
-    let client = AuthClient::connect(&auth_addr, Some(&identity), identity.trust())
-        .await
-        .with_context(|| format!("cannot reach the auth server at {auth_addr}"))?;
-    Ok(spawn_heartbeat(
-        client,
-        node_resource(config, host_uuid)?,
-        HEARTBEAT_PERIOD,
-        HEARTBEAT_TTL,
-    ))
 }

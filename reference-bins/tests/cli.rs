@@ -8,6 +8,8 @@ mod backup;
 mod configure;
 #[path = "cli/join.rs"]
 mod join;
+#[path = "cli/node.rs"]
+mod node;
 #[path = "cli/resources.rs"]
 mod resources;
 #[path = "cli/sign.rs"]

@@ -8,6 +8,8 @@ use async_trait::async_trait;
 use teleport_auth::api::AuthClient;
 use teleport_auth::presence::Presence;
 use teleport_core::resource::Server;
+
+use crate::labels::NodeLabels;
 use tokio::task::JoinHandle;
 use tracing::{debug, warn};
 
@@ -59,17 +61,25 @@ impl Drop for Heartbeat {
     }
 }
 
-/// Announces `server` through `to` now and every `period`, each announcement living
-/// `ttl`. A failed announcement is logged and retried after ten seconds (or `period`,
-/// if shorter); it never stops the loop.
+/// Announces `server` through `to` now, every `period`, and at once whenever a
+/// command label of `labels` changes value; each announcement lives `ttl` and carries
+/// the current labels (`metadata.labels` the static ones, `spec.cmd_labels` the
+/// commands with their last values). A failed announcement is logged and retried after
+/// ten seconds (or `period`, if shorter); it never stops the loop.
 pub fn spawn_heartbeat(
     to: impl Announce,
-    server: Server,
+    mut server: Server,
+    labels: NodeLabels,
     period: Duration,
     ttl: Duration,
 ) -> Heartbeat {
+    let mut changes = labels.changes();
     let task = tokio::spawn(async move {
+        let mut changes_open = true;
         loop {
+            server.metadata.labels = labels.static_labels().clone();
+            server.spec.cmd_labels = labels.command_labels();
+            changes.borrow_and_update();
             let wait = match to.announce(&server, ttl).await {
                 Ok(_) => {
                     debug!(node = %server.name(), "announced the node to the auth server");
@@ -80,7 +90,16 @@ pub fn spawn_heartbeat(
                     RETRY_AFTER.min(period)
                 }
             };
-            tokio::time::sleep(wait).await;
+            tokio::select! {
+                () = tokio::time::sleep(wait) => {}
+                changed = changes.changed(), if changes_open => {
+                    // A closed channel means no command labels are running any more.
+                    changes_open = changed.is_ok();
+                    if changes_open {
+                        debug!(node = %server.name(), "a command label changed: announcing now");
+                    }
+                }
+            }
         }
     });
     Heartbeat { task }

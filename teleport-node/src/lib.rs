@@ -9,7 +9,9 @@
 //!   and every session is audited; every interactive session is recorded.
 //! - [`NodeConfig`]: what the server needs, built from a joined node's identity with
 //!   [`NodeConfig::from_identity`].
-//! - [`RoleSource`]: where role definitions come from ([`StaticRoles`] for tests).
+//! - [`RoleSource`]: where role definitions come from: [`LocalRoles`] in the auth
+//!   server's process, an [`AuthClient`](teleport_auth::api::AuthClient) on a joined
+//!   node, [`StaticRoles`] for tests.
 //! - [`NodeLabels`]: static and command labels, refreshed on their period.
 //! - [`heartbeat`]: announcing the node to the auth server.
 //!
@@ -40,6 +42,7 @@ pub mod heartbeat;
 pub mod labels;
 #[allow(unsafe_code)]
 mod os;
+mod roles;
 mod server;
 mod session;
 mod shared;
@@ -51,6 +54,7 @@ pub use config::{
 pub use error::NodeError;
 pub use heartbeat::{spawn_heartbeat, Heartbeat, HEARTBEAT_PERIOD, HEARTBEAT_TTL};
 pub use labels::{LabelCommand, LabelsError, NodeLabels};
+pub use roles::LocalRoles;
 pub use server::{NodeServer, RunningNode};
 
 /// The program the `sftp` subsystem runs, as the user (Debian's `openssh-sftp-server`

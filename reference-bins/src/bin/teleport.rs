@@ -56,6 +56,10 @@ struct StartArgs {
     /// CA pin of the auth server (`tctl status`): sha256:<hex>. Repeatable.
     #[arg(long = "ca-pin")]
     ca_pin: Vec<String>,
+    /// More node labels: static `name=value` and command `name=[1h:"uname -r"]`,
+    /// comma-separated.
+    #[arg(long = "labels")]
+    labels: Option<String>,
     /// Backup to import on the first start (`tctl get all --with-secrets > FILE`);
     /// ignored once the backend is initialized.
     #[arg(long = "bootstrap", value_name = "FILE")]
@@ -96,6 +100,7 @@ fn main() -> ExitCode {
                 token: args.token,
                 auth_server: args.auth_server,
                 ca_pins: args.ca_pin,
+                labels: args.labels,
                 bootstrap: args.bootstrap,
             };
             match start::run(flags) {

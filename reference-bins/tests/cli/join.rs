@@ -30,11 +30,12 @@ fn a_node_joins_with_a_token_and_the_pin_and_later_starts_need_no_token() {
     assert!(added.status.success(), "{}", stderr(&added));
 
     let node_dir = dir.path().join("node");
+    let node_port = free_port();
     let node_config = dir.path().join("node.yaml");
     std::fs::write(
         &node_config,
         format!(
-            "teleport:\n  nodename: worker1\n  data_dir: {}\nssh_service:\n  labels:\n    env: test\n",
+            "teleport:\n  nodename: worker1\n  data_dir: {}\nssh_service:\n  listen_addr: 127.0.0.1:{node_port}\n  labels:\n    env: test\n",
             node_dir.display()
         ),
     )
@@ -86,4 +87,51 @@ fn a_node_joins_with_a_token_and_the_pin_and_later_starts_need_no_token() {
         &["--roles=node", &format!("--auth-server={auth_server}")],
     );
     wait_for_line(&mut node_log, "joined the cluster as a Node");
+    wait_for_line(&mut node_log, "ssh service started");
+
+    // OpenSSH reaches the joined node with a certificate from the auth server; the
+    // node reads the user's roles and writes its audit events through the auth API.
+    let login = current_user();
+    let auth = auth_config.as_path();
+    tctl_ok(
+        auth,
+        &[
+            "users",
+            "add",
+            "joe",
+            &format!("--logins={login}"),
+            "--roles=access",
+        ],
+    );
+    let key = dir.path().join("joe");
+    tctl_ok(
+        auth,
+        &[
+            "auth",
+            "sign",
+            "--user=joe",
+            &format!("--out={}", key.display()),
+        ],
+    );
+    let known_hosts = dir.path().join("known_hosts");
+    std::fs::write(
+        &known_hosts,
+        tctl_ok(auth, &["auth", "export", "--type=host"]),
+    )
+    .unwrap();
+    let alias = "worker1.join.example.com";
+    let out = ssh(&known_hosts, node_port, &key, alias, &login, "echo joined");
+    assert!(out.status.success(), "ssh failed: {}", stderr(&out));
+    assert_eq!(stdout(&out).trim(), "joined");
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+    while !audit_events(&dir.path().join("auth"))
+        .iter()
+        .any(|e| e["event"] == "exec" && e["user"] == "joe" && e["server_hostname"] == "worker1")
+    {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the node's exec event never reached the auth server's audit log"
+        );
+        std::thread::sleep(std::time::Duration::from_millis(100));
+    }
 }

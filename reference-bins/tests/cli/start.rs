@@ -77,7 +77,7 @@ fn start_refuses_an_audit_backend_this_build_lacks_and_names_the_uri() {
     std::fs::write(
         &config,
         format!(
-            "teleport:\n  data_dir: {}\n  storage:\n    type: dir\n    audit_events_uri: ['dynamodb://events_table', 'stdout://']\n",
+            "teleport:\n  data_dir: {}\n  storage:\n    type: dir\n    audit_events_uri: ['dynamodb://events_table', 'stdout://']\n{SSH_OFF}",
             dir.path().join("data").display()
         ),
     )
@@ -123,7 +123,7 @@ fn start_creates_the_cas_once_and_refuses_a_renamed_cluster() {
         std::fs::write(
             &config,
             format!(
-                "teleport:\n  data_dir: {}\nauth_service:\n  cluster_name: {cluster}\n  listen_addr: {}\n",
+                "teleport:\n  data_dir: {}\nauth_service:\n  cluster_name: {cluster}\n  listen_addr: {}\n{SSH_OFF}",
                 data_dir.display(),
                 listen
             ),

@@ -31,10 +31,17 @@ pub fn free_port() -> u16 {
         .port()
 }
 
-/// An `auth_service` section listening on a free loopback port.
+/// An `auth_service` section listening on a free loopback port, and the SSH service
+/// off (tests of the node give it a port of its own).
 pub fn auth_listen() -> String {
-    format!("auth_service:\n  listen_addr: 127.0.0.1:{}\n", free_port())
+    format!(
+        "auth_service:\n  listen_addr: 127.0.0.1:{}\n{SSH_OFF}",
+        free_port()
+    )
 }
+
+/// A `ssh_service` section turning the node off.
+pub const SSH_OFF: &str = "ssh_service:\n  enabled: no\n";
 
 /// A started daemon, killed when the test ends.
 pub struct Daemon(pub std::process::Child);
@@ -186,7 +193,7 @@ pub fn auth_config(dir: &Path, file: &str, data_dir: &Path, cluster: &str) -> (P
         &config,
         format!(
             "teleport:\n  nodename: auth1\n  data_dir: {}\nauth_service:\n  cluster_name: {cluster}\n  \
-             listen_addr: {addr}\n  authentication:\n    second_factor: otp\n",
+             listen_addr: {addr}\n  authentication:\n    second_factor: otp\n{SSH_OFF}",
             data_dir.display()
         ),
     )
@@ -357,22 +364,29 @@ pub fn ssh_keygen_list(cert: &Path) -> CertListing {
     }
 }
 
-/// The `cert.create` audit events under `data_dir/log/` for `user`.
-pub fn cert_create_events(data_dir: &Path, user: &str) -> Vec<serde_json::Value> {
+/// Every audit event under `data_dir/log/`, in file order.
+pub fn audit_events(data_dir: &Path) -> Vec<serde_json::Value> {
     let mut events = Vec::new();
-    for entry in std::fs::read_dir(data_dir.join("log")).unwrap() {
-        let path = entry.unwrap().path();
-        if path.extension().and_then(|e| e.to_str()) != Some("log") {
-            continue;
-        }
+    let mut files: Vec<_> = std::fs::read_dir(data_dir.join("log"))
+        .unwrap()
+        .map(|entry| entry.unwrap().path())
+        .filter(|path| path.extension().and_then(|e| e.to_str()) == Some("log"))
+        .collect();
+    files.sort();
+    for path in files {
         for line in std::fs::read_to_string(&path).unwrap().lines() {
-            let event: serde_json::Value = serde_json::from_str(line).unwrap();
-            if event["event"] == "cert.create" && event["identity"]["user"] == user {
-                events.push(event);
-            }
+            events.push(serde_json::from_str(line).unwrap());
         }
     }
     events
+}
+
+/// The `cert.create` audit events under `data_dir/log/` for `user`.
+pub fn cert_create_events(data_dir: &Path, user: &str) -> Vec<serde_json::Value> {
+    audit_events(data_dir)
+        .into_iter()
+        .filter(|event| event["event"] == "cert.create" && event["identity"]["user"] == user)
+        .collect()
 }
 
 /// Runs `bin ARGS` to its end; a process still running after `limit` is killed and
@@ -398,4 +412,52 @@ pub fn run_with_timeout(bin: &str, args: &[&str], limit: Duration) -> Output {
         std::thread::sleep(Duration::from_millis(50));
     }
     child.wait_with_output().unwrap()
+}
+
+/// The name of the OS user running the tests: the login a node can serve.
+pub fn current_user() -> String {
+    let out = std::process::Command::new("id")
+        .arg("-un")
+        .output()
+        .unwrap();
+    String::from_utf8(out.stdout).unwrap().trim().to_string()
+}
+
+/// Runs the real OpenSSH client against the node at 127.0.0.1:`port` as `login`, with
+/// only the files of the test (`-F /dev/null`, no agent, `key` with its `-cert.pub`,
+/// `known_hosts`), checking the host as `alias` with `StrictHostKeyChecking=yes`.
+pub fn ssh(
+    known_hosts: &Path,
+    port: u16,
+    key: &Path,
+    alias: &str,
+    login: &str,
+    command: &str,
+) -> std::process::Output {
+    std::process::Command::new("ssh")
+        .args([
+            "-F",
+            "/dev/null",
+            "-o",
+            "BatchMode=yes",
+            "-o",
+            "IdentitiesOnly=yes",
+            "-o",
+            "StrictHostKeyChecking=yes",
+            "-o",
+            &format!("UserKnownHostsFile={}", known_hosts.display()),
+            "-o",
+            &format!("HostKeyAlias={alias}"),
+            "-o",
+            "ConnectTimeout=10",
+            "-i",
+            key.to_str().unwrap(),
+            "-p",
+            &port.to_string(),
+            &format!("{login}@127.0.0.1"),
+            command,
+        ])
+        .env_remove("SSH_AUTH_SOCK")
+        .output()
+        .expect("ssh (apt-get install openssh-client)")
 }

@@ -11,7 +11,7 @@ fn tctl_on_the_auth_host_reports_status_manages_tokens_and_exports_cas() {
         &config,
         format!(
             "teleport:\n  data_dir: {}\nauth_service:\n  cluster_name: tctl.example.com\n  \
-             listen_addr: 127.0.0.1:{}\n  tokens:\n  - \"proxy,node:static-secret-value\"\n",
+             listen_addr: 127.0.0.1:{}\n  tokens:\n  - \"proxy,node:static-secret-value\"\n{SSH_OFF}",
             data_dir.display(),
             free_port()
         ),

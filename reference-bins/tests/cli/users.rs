@@ -24,7 +24,7 @@ fn tctl_manages_users_as_the_manual_shows() {
     let config = dir.path().join("teleport.yaml");
     let base = format!(
         "teleport:\n  nodename: luna\n  data_dir: {}\nauth_service:\n  cluster_name: users.example.com\n  \
-         listen_addr: 127.0.0.1:{}\n  authentication:\n    second_factor: off\n",
+         listen_addr: 127.0.0.1:{}\n  authentication:\n    second_factor: off\n{SSH_OFF}",
         data_dir.display(),
         free_port()
     );
@@ -122,7 +122,7 @@ fn a_u2f_second_factor_is_refused_at_start() {
         &config,
         format!(
             "teleport:\n  data_dir: {}\nauth_service:\n  listen_addr: 127.0.0.1:{}\n  \
-             authentication:\n    second_factor: u2f\n",
+             authentication:\n    second_factor: u2f\n{SSH_OFF}",
             dir.path().join("data").display(),
             free_port()
         ),

@@ -12,6 +12,7 @@ use hyper_util::rt::TokioIo;
 use rustls::pki_types::ServerName;
 use serde::de::DeserializeOwned;
 use serde::Serialize;
+use teleport_audit::AuditEvent;
 use teleport_core::config::CaPin;
 use teleport_core::resource::{read_resources_json, Kind, Resource, Server, SystemRole, User};
 use tokio_rustls::TlsConnector;
@@ -362,6 +363,12 @@ impl AuthClient {
             .call_json(Method::POST, "/v1/signup/complete", &req)
             .await?;
         Ok(answer.user)
+    }
+
+    /// `POST /v1/events` (Node, Proxy): writes `event` to the cluster's audit log.
+    pub async fn emit_event(&self, event: &AuditEvent) -> Result<()> {
+        let _: serde_json::Value = self.call_json(Method::POST, "/v1/events", event).await?;
+        Ok(())
     }
 
     /// `POST /v1/login` (no certificate needed): a user's password (and one-time code)

@@ -60,7 +60,7 @@ impl fmt::Debug for JoinParams<'_> {
 }
 
 /// A new Ed25519 SSH key: (private key as OpenSSH PEM, public key line).
-fn ssh_keypair() -> Result<(String, String)> {
+pub(crate) fn ssh_keypair() -> Result<(String, String)> {
     let mut seed = [0u8; 32];
     rand::rngs::OsRng.fill_bytes(&mut seed);
     let key = PrivateKey::new(KeypairData::from(Ed25519Keypair::from_seed(&seed)), "")

@@ -19,6 +19,10 @@
 //! | `GET /v1/authorities/{host,user,user-ca-keys,tls}/export` | Admin |
 //! | `POST /v1/users`, `GET /v1/users`, `PUT /v1/users/{name}`, `DELETE /v1/users/{name}`, `POST /v1/users/{name}/reset` | Admin |
 //! | `POST /v1/signup/begin`, `POST /v1/signup/complete` | anyone with a signup or reset token |
+//! | `POST /v1/events` | Node, Proxy, Auth, Admin: an audit event to write |
+//! | `POST /v1/login` | anyone with a password (and TOTP code) |
+//! | `POST /v1/certs/user` | Admin |
+//! | `/v1/resources/...` | see the resource routes |
 //!
 //! Auth servers (system role Auth) may do what Admin does. Bodies are capped at
 //! [`MAX_BODY`]; malformed JSON is a 400 naming the problem.
@@ -38,9 +42,11 @@
 
 mod client;
 mod error;
+mod host;
 mod identity;
 mod join;
 mod limiter;
+mod remote_audit;
 mod routes;
 mod server;
 mod tls;
@@ -48,10 +54,11 @@ mod types;
 
 pub use client::AuthClient;
 pub use error::{ApiError, Result};
+pub use host::{issue_host_identity, HOST_TLS_TTL};
 pub use identity::{issue_admin_identity, Identity, ADMIN_IDENTITY_TTL, ADMIN_USER};
 pub use join::{join, JoinParams, NO_PIN_WARNING};
 pub use limiter::RateLimiter;
-pub use routes::HOST_TLS_TTL;
+pub use remote_audit::RemoteAuditSink;
 pub use server::{AuthServer, AuthServerConfig, Caller, CallerRole, RunningServer, MAX_BODY};
 pub use tls::Trust;
 pub use types::{

@@ -12,32 +12,30 @@ mod login;
 mod resources;
 mod users;
 
-use std::net::{IpAddr, SocketAddr};
+use std::net::SocketAddr;
 use std::time::Duration;
 
 use http_body_util::Full;
 use hyper::body::Bytes;
 use hyper::{header, Method, Response, StatusCode};
-use russh::keys::ssh_key::PublicKey;
 use serde::de::DeserializeOwned;
 use serde::Serialize;
+use teleport_audit::AuditEvent;
 use teleport_core::resource::SystemRole;
 
-use super::server::{add_name, Caller, CallerRole, Peer, State};
+use super::host::{sign_host, HostRequest};
+use super::server::{Caller, CallerRole, Peer, State};
 use super::types::{
     AddTokenRequest, ErrorBody, ExportResponse, HeartbeatRequest, JoinRequest, JoinResponse,
     PingResponse, StatusResponse, TokenEntry,
 };
-use crate::ca::{ExportKind, HostCertRequest, TlsCertRequest, TlsIdentity, TlsPublicKey, TlsUsage};
+use crate::ca::{ExportKind, TlsIdentity};
 use crate::presence::{PresenceError, ServerKind, DEFAULT_SERVER_TTL};
 use crate::rbac::{VERB_CREATE, VERB_DELETE, VERB_LIST, VERB_UPDATE};
 use crate::tokens::{JoinAttempt, TokenError, DEFAULT_TOKEN_TTL};
 
 /// The answer type of every route.
 pub(crate) type Answer = Response<Full<Bytes>>;
-
-/// How long a joined host's TLS certificate is valid.
-pub const HOST_TLS_TTL: time::Duration = time::Duration::days(5 * 365);
 
 /// The CA rotation state shown while no rotation ever happened.
 const NEVER_ROTATED: &str = "never updated";
@@ -212,6 +210,12 @@ pub(crate) async fn route(state: &State, caller: &Caller, peer: Peer, req: Reque
     let result = match (method.clone(), segments.as_slice()) {
         (Method::GET, ["v1", "ping"]) => Ok(ping(state)),
         (Method::POST, ["v1", "login"]) => login::login(state, peer, body).await,
+        (Method::POST, ["v1", "events"]) => {
+            match require(caller, &[Admin, Auth, Node, Proxy], &route) {
+                Ok((identity, _)) => emit_event(state, &identity.username, body).await,
+                Err(answer) => Err(answer),
+            }
+        }
         (Method::POST, ["v1", "certs", "user"]) => match require(caller, &[Admin], &route) {
             Ok((identity, _)) => login::sign(state, &identity.username, peer, body).await,
             Err(answer) => Err(answer),
@@ -337,7 +341,7 @@ pub(crate) async fn route(state: &State, caller: &Caller, peer: Peer, req: Reque
         },
         (
             _,
-            ["v1", "ping" | "join" | "status" | "tokens" | "users" | "login" | "resources"]
+            ["v1", "ping" | "join" | "status" | "tokens" | "users" | "login" | "resources" | "events"]
             | ["v1", "certs", "user"]
             | ["v1", "resources", _]
             | ["v1", "resources", _, _]
@@ -432,52 +436,18 @@ async fn join(state: &State, remote: SocketAddr, body: &[u8]) -> Result<Answer, 
             req.role
         )));
     }
-    let ssh_key = PublicKey::from_openssh(req.ssh_public_key.trim())
-        .map_err(|err| bad(format!("invalid SSH public key: {err}")))?;
+    let host = HostRequest {
+        host_uuid: &req.host_uuid,
+        nodename: &req.nodename,
+        role: req.role,
+        additional_principals: &req.additional_principals,
+        ssh_public_key: &req.ssh_public_key,
+        tls_public_key: &req.tls_public_key,
+    };
+    let (ssh_cert, tls_cert) = sign_host(state.ca.as_ref(), state.clock.as_ref(), &host)
+        .await
+        .map_err(|err| bad(err.to_string()))?;
     let cluster = state.ca.cluster_name().to_string();
-    let ssh_cert = state
-        .ca
-        .sign_host_ssh(HostCertRequest {
-            public_key: ssh_key,
-            host_uuid: req.host_uuid.clone(),
-            nodename: req.nodename.clone(),
-            role: req.role,
-            additional_principals: req.additional_principals.clone(),
-            ttl: None,
-        })
-        .await
-        .map_err(|err| bad(format!("cannot issue the host SSH certificate: {err}")))?;
-    let ssh_cert = ssh_cert
-        .to_openssh()
-        .map_err(|err| Reject::new(StatusCode::INTERNAL_SERVER_ERROR, err.to_string()))?;
-    let host = format!("{}.{cluster}", req.host_uuid);
-    let mut dns_names = Vec::new();
-    let mut ip_addrs: Vec<IpAddr> = Vec::new();
-    for name in [host.as_str(), req.nodename.as_str(), "localhost"]
-        .into_iter()
-        .chain(req.additional_principals.iter().map(String::as_str))
-        .chain(["127.0.0.1", "::1"])
-    {
-        add_name(name, &mut dns_names, &mut ip_addrs);
-    }
-    let tls_cert = state
-        .ca
-        .sign_tls(TlsCertRequest {
-            public_key: TlsPublicKey::SpkiPem(req.tls_public_key.clone()),
-            identity: TlsIdentity {
-                username: host,
-                roles: Vec::new(),
-                system_role: Some(req.role.as_str().to_string()),
-                cluster_name: cluster.clone(),
-                logins: Vec::new(),
-                expires: state.clock.now() + HOST_TLS_TTL,
-            },
-            usage: TlsUsage::ClientAndServer,
-            dns_names,
-            ip_addrs,
-        })
-        .await
-        .map_err(|err| bad(format!("cannot issue the host TLS certificate: {err}")))?;
     tracing::info!(host_uuid = %req.host_uuid, role = %req.role, %remote, "host joined");
     Ok(ok(&JoinResponse {
         cluster_name: cluster,
@@ -487,6 +457,21 @@ async fn join(state: &State, remote: SocketAddr, body: &[u8]) -> Result<Answer, 
         ssh_host_ca: state.ca.export(ExportKind::Host),
         ssh_user_ca: state.ca.export(ExportKind::UserTrustedCaKeys),
     }))
+}
+
+/// `POST /v1/events`: an event a node or proxy recorded, written to the cluster's
+/// audit log under this cluster's name.
+async fn emit_event(state: &State, by: &str, body: &[u8]) -> Result<Answer, Reject> {
+    let mut event: AuditEvent = parse(body, "audit event")?;
+    event.common.cluster_name = state.ca.cluster_name().to_string();
+    state.audit.emit(event).await.map_err(|err| {
+        tracing::warn!(from = by, "cannot write a forwarded audit event: {err}");
+        Reject::new(
+            StatusCode::SERVICE_UNAVAILABLE,
+            format!("the audit log cannot write the event: {err}"),
+        )
+    })?;
+    Ok(ok(&serde_json::json!({})))
 }
 
 async fn add_token(state: &State, by: &str, body: &[u8]) -> Result<Answer, Reject> {

@@ -36,6 +36,7 @@ use serde::{Deserialize, Serialize};
 pub mod defaults;
 mod error;
 mod keywords;
+mod labels_flag;
 mod locate;
 mod sample;
 mod serde_support;
@@ -55,6 +56,7 @@ pub use keywords::{
     AuthType, CaSignatureAlgo, CacheType, LogExtraField, LogFormatOutput, LogOutput, SecondFactor,
     SessionRecording, Severity, StorageType,
 };
+pub use labels_flag::{parse_labels_flag, FlagLabels};
 pub use sample::{sample_config, SampleConfig};
 pub use services::{AuthService, Authentication, CommandLabel, KeyPair, ProxyService, SshService};
 pub use storage::{
