@@ -106,7 +106,7 @@ pub(crate) async fn start_node(
             }
             None => {
                 let (identity, auth_addr) =
-                    join_cluster(config, flags, data_dir, host_uuid).await?;
+                    join_cluster(config, flags, data_dir, host_uuid, &public_addrs).await?;
                 let connect = || async {
                     AuthClient::connect(&auth_addr, Some(&identity), identity.trust())
                         .await
@@ -196,6 +196,7 @@ async fn join_cluster(
     flags: &StartFlags,
     data_dir: &Path,
     host_uuid: &str,
+    public_addrs: &[String],
 ) -> Result<(Identity, String)> {
     let auth_addr = match &flags.auth_server {
         Some(addr) => addr.clone(),
@@ -232,11 +233,6 @@ async fn join_cluster(
         ),
     };
     let nodename = config.nodename();
-    let public_addrs: Vec<String> = config
-        .ssh_public_addrs()
-        .iter()
-        .map(|addr| addr.host.clone())
-        .collect();
     let identity = join(&JoinParams {
         auth_addr: &auth_addr,
         token: &token,
@@ -245,7 +241,7 @@ async fn join_cluster(
         data_dir,
         nodename: &nodename,
         host_uuid,
-        additional_principals: &public_addrs,
+        additional_principals: public_addrs,
     })
     .await
     .with_context(|| format!("cannot join the cluster through {auth_addr}"))?;

@@ -93,26 +93,7 @@ fn a_node_joins_with_a_token_and_the_pin_and_later_starts_need_no_token() {
     // node reads the user's roles and writes its audit events through the auth API.
     let login = current_user();
     let auth = auth_config.as_path();
-    tctl_ok(
-        auth,
-        &[
-            "users",
-            "add",
-            "joe",
-            &format!("--logins={login}"),
-            "--roles=access",
-        ],
-    );
-    let key = dir.path().join("joe");
-    tctl_ok(
-        auth,
-        &[
-            "auth",
-            "sign",
-            "--user=joe",
-            &format!("--out={}", key.display()),
-        ],
-    );
+    let key = joe_with_certificate(auth, dir.path(), &login);
     let known_hosts = dir.path().join("known_hosts");
     std::fs::write(
         &known_hosts,

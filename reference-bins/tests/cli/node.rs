@@ -58,27 +58,7 @@ fn auth_and_node_in_one_process_let_openssh_in_with_a_signed_certificate() {
     }
 
     let login = current_user();
-    tctl_ok(
-        &config,
-        &[
-            "users",
-            "add",
-            "joe",
-            &format!("--logins={login}"),
-            "--roles=access",
-        ],
-    );
-    let key = dir.path().join("joe");
-    tctl_ok(
-        &config,
-        &[
-            "auth",
-            "sign",
-            "--user=joe",
-            &format!("--out={}", key.display()),
-            "--ttl=1h",
-        ],
-    );
+    let key = joe_with_certificate(&config, dir.path(), &login);
     let host_ca = tctl_ok(&config, &["auth", "export", "--type=host"]);
     let known_hosts = dir.path().join("known_hosts");
     std::fs::write(&known_hosts, host_ca).unwrap();

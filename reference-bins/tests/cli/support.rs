@@ -461,3 +461,30 @@ pub fn ssh(
         .output()
         .expect("ssh (apt-get install openssh-client)")
 }
+
+/// Adds user `joe` with `login` and the `access` role, and signs an OpenSSH key and
+/// certificate for him with `tctl auth sign` into `dir/joe` (`dir/joe-cert.pub`).
+pub fn joe_with_certificate(config: &Path, dir: &Path, login: &str) -> PathBuf {
+    tctl_ok(
+        config,
+        &[
+            "users",
+            "add",
+            "joe",
+            &format!("--logins={login}"),
+            "--roles=access",
+        ],
+    );
+    let key = dir.join("joe");
+    tctl_ok(
+        config,
+        &[
+            "auth",
+            "sign",
+            "--user=joe",
+            &format!("--out={}", key.display()),
+            "--ttl=1h",
+        ],
+    );
+    key
+}
