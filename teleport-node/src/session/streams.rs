@@ -6,6 +6,7 @@ use std::sync::{Arc, Mutex, PoisonError};
 use std::time::Duration;
 
 use teleport_audit::event::ScpAction;
+use futures::FutureExt as _;
 use tokio::io::{AsyncRead, AsyncReadExt as _, AsyncWrite, AsyncWriteExt as _};
 use tokio::sync::mpsc;
 use tokio::task::JoinHandle;
@@ -83,10 +84,20 @@ where
     let mut buf = vec![0u8; COPY_BUFFER];
     let mut client_open = true;
     loop {
-        let n = match from.read(&mut buf).await {
+        let mut n = match from.read(&mut buf).await {
             Ok(0) | Err(_) => break,
             Ok(n) => n,
         };
+        // A command writing in small pieces (8 KiB for most tools) would cost one SSH
+        // packet and one send each: take what else is ready now, without waiting, so
+        // packets go out up to the client's size. An end or error seen here is seen
+        // again by the next read.
+        while n < buf.len() {
+            match from.read(&mut buf[n..]).now_or_never() {
+                Some(Ok(more)) if more > 0 => n += more,
+                _ => break,
+            }
+        }
         let chunk = &buf[..n];
         if let Some(recording) = &taps.recording {
             if let Err(err) = recording.output(chunk).await {
