@@ -15,10 +15,11 @@ use teleport_core::resource::{
     CertAuthType, ClusterName, ClusterNameSpec, Kind, Resource, CLUSTER_NAME_RESOURCE,
 };
 
-use super::service::{ensure_builtin_roles, role_exists};
+use super::service::ensure_builtin_roles;
 use super::store::{check_name, encode, key_of};
 use super::ResourceError;
 use crate::ca::{authority_key, CLUSTER_NAME_KEY};
+use crate::rbac::builtin_roles;
 
 /// What a bootstrap did.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -92,6 +93,34 @@ pub async fn bootstrap(
         }
     }
 
+    // Every user's roles must be in the state or built in; checked before anything is
+    // written, so a refused state leaves the backend as it was.
+    let mut known_roles: Vec<String> = builtin_roles()
+        .iter()
+        .map(|r| r.name().to_string())
+        .collect();
+    known_roles.extend(
+        state
+            .iter()
+            .filter(|r| r.kind() == Kind::Role)
+            .map(|r| r.name().to_string()),
+    );
+    for resource in &state {
+        if let Resource::User(user) = resource {
+            if let Some(role) = user
+                .spec
+                .roles
+                .iter()
+                .find(|role| !known_roles.contains(role))
+            {
+                return Err(fail(format!(
+                    "user {:?} has role {role:?}, which the state does not hold",
+                    user.name()
+                )));
+            }
+        }
+    }
+
     // Roles first: users refer to them.
     let mut ordered: Vec<&Resource> = state.iter().filter(|r| r.kind() == Kind::Role).collect();
     ordered.extend(state.iter().filter(|r| r.kind() != Kind::Role));
@@ -119,17 +148,6 @@ pub async fn bootstrap(
                 continue;
             }
         };
-        if let Resource::User(user) = resource {
-            for role in &user.spec.roles {
-                let known =
-                    role_exists(backend, role).await? || crate::rbac::builtin_role(role).is_some();
-                if !known {
-                    return Err(fail(format!(
-                        "user {name:?} has role {role:?}, which the state does not hold"
-                    )));
-                }
-            }
-        }
         let mut resource = resource.clone();
         resource.metadata_mut().revision = String::new();
         backend

@@ -242,6 +242,26 @@ async fn bootstrap_imports_once_keeps_the_cas_and_refuses_another_cluster_name()
         .unwrap_err();
     assert!(err.to_string().contains("--with-secrets"), "{err}");
 
+    // A user whose role the state does not hold: refused before anything is written.
+    let mut orphan = state.clone();
+    orphan.retain(|r| r.kind() != Kind::Role || r.name() != "dev");
+    let err = bootstrap(fresh.as_ref(), orphan, "state.yaml", None)
+        .await
+        .unwrap_err();
+    assert!(err.to_string().contains("role \"dev\""), "{err}");
+    let left = fresh
+        .get_range(
+            teleport_backend::KeyRange::all(),
+            teleport_backend::NO_LIMIT,
+        )
+        .await
+        .unwrap();
+    assert!(
+        left.is_empty(),
+        "a refused bootstrap wrote {} records",
+        left.len()
+    );
+
     let outcome = bootstrap(fresh.as_ref(), state.clone(), "state.yaml", None)
         .await
         .unwrap();

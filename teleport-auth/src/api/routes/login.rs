@@ -65,19 +65,15 @@ pub(super) async fn login(state: &State, peer: Peer, body: &[u8]) -> Result<Answ
         .await
         .map_err(auth_error)?;
     let user = load_user(state, &req.username).await?;
-    let certs = state
-        .issuer
-        .issue(
-            &user,
-            UserCertsRequest {
-                ssh_public_key,
-                tls_public_key: req.tls_public_key,
-                ttl: ttl(req.ttl_secs),
-                client_ip: peer.remote.ip().to_string(),
-            },
-        )
-        .await
-        .map_err(login_error)?;
+    let certs = issue(
+        state,
+        &user,
+        peer,
+        ssh_public_key,
+        req.tls_public_key,
+        req.ttl_secs,
+    )
+    .await?;
     answer(state, user.name(), certs)
 }
 
@@ -92,25 +88,39 @@ pub(super) async fn sign(
     let req: SignUserRequest = parse(body, "certificate")?;
     let ssh_public_key = public_key(&req.ssh_public_key)?;
     let user = load_user(state, &req.username).await?;
-    let certs = state
-        .issuer
-        .issue(
-            &user,
-            UserCertsRequest {
-                ssh_public_key,
-                tls_public_key: req.tls_public_key,
-                ttl: ttl(req.ttl_secs),
-                client_ip: peer.remote.ip().to_string(),
-            },
-        )
-        .await
-        .map_err(login_error)?;
+    let certs = issue(
+        state,
+        &user,
+        peer,
+        ssh_public_key,
+        req.tls_public_key,
+        req.ttl_secs,
+    )
+    .await?;
     tracing::info!(
         user = user.name(),
         by,
         "user certificates signed for an administrator"
     );
     answer(state, user.name(), certs)
+}
+
+/// Issues `user`'s certificates for the keys a login or a sign request sent.
+async fn issue(
+    state: &State,
+    user: &User,
+    peer: Peer,
+    ssh_public_key: PublicKey,
+    tls_public_key: Option<String>,
+    ttl_secs: Option<u64>,
+) -> Result<UserCerts, Reject> {
+    let req = UserCertsRequest {
+        ssh_public_key,
+        tls_public_key,
+        ttl: ttl(ttl_secs),
+        client_ip: peer.remote.ip().to_string(),
+    };
+    state.issuer.issue(user, req).await.map_err(login_error)
 }
 
 async fn load_user(state: &State, name: &str) -> Result<User, Reject> {
